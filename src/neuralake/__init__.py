@@ -1,0 +1,91 @@
+"""neuralake: tables declared in Python, found through one catalog, read as Polars LazyFrames.
+
+Example:
+    >>> import polars as pl
+    >>> from neuralake import Catalog, Database, Filter, FunctionTable
+    >>> nation = FunctionTable(lambda: pl.LazyFrame({"n_nationkey": [0, 1, 2]}), name="nation")
+    >>> catalog = Catalog({"tpch": Database([nation])}, name="demo")
+    >>> catalog.db("tpch").table("nation", filters=[Filter("n_nationkey", ">", 0)]).collect().height
+    2
+"""
+
+from neuralake.catalog import (
+    Catalog,
+    CatalogRegistry,
+    Database,
+    DatabaseHandle,
+    ModuleDatabase,
+    default_catalog,
+    export_catalog_metadata,
+    load_catalog,
+    register_static_table,
+)
+from neuralake.errors import (
+    AmbiguousTableError,
+    CatalogLoadError,
+    ColumnNotFoundError,
+    CommitConflictError,
+    DatabaseNotFoundError,
+    DeprecatedTableWarning,
+    DuplicateTableError,
+    InvalidFilterError,
+    InvalidNameError,
+    InvalidParameterError,
+    NeuralakeError,
+    SchemaMismatchError,
+    StorageError,
+    TableNotFoundError,
+)
+from neuralake.filters import Filter
+from neuralake.metadata import Column, Freshness, SourceLocation, TableMetadata
+from neuralake.storage import StorageConfig, get_s3_storage_options
+from neuralake.tables import (
+    FunctionTable,
+    NeuralakeDeltaTable,
+    ParquetTable,
+    Partition,
+    Table,
+    table,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AmbiguousTableError",
+    "Catalog",
+    "CatalogLoadError",
+    "CatalogRegistry",
+    "Column",
+    "ColumnNotFoundError",
+    "CommitConflictError",
+    "Database",
+    "DatabaseHandle",
+    "DatabaseNotFoundError",
+    "DeprecatedTableWarning",
+    "DuplicateTableError",
+    "Filter",
+    "Freshness",
+    "FunctionTable",
+    "InvalidFilterError",
+    "InvalidNameError",
+    "InvalidParameterError",
+    "ModuleDatabase",
+    "NeuralakeDeltaTable",
+    "NeuralakeError",
+    "ParquetTable",
+    "Partition",
+    "SchemaMismatchError",
+    "SourceLocation",
+    "StorageConfig",
+    "StorageError",
+    "Table",
+    "TableMetadata",
+    "TableNotFoundError",
+    "__version__",
+    "default_catalog",
+    "export_catalog_metadata",
+    "get_s3_storage_options",
+    "load_catalog",
+    "register_static_table",
+    "table",
+]

@@ -1,0 +1,3 @@
+from neuralake.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,349 @@
+"""Catalogs: databases of declared tables, found by name and read as LazyFrames."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import polars as pl
+
+from neuralake import filters as flt
+from neuralake.errors import (
+    AmbiguousTableError,
+    CatalogLoadError,
+    DatabaseNotFoundError,
+    DuplicateTableError,
+    TableNotFoundError,
+    did_you_mean,
+)
+from neuralake.metadata import TableMetadata, validate_name
+from neuralake.storage import StorageConfig
+from neuralake.tables.base import Table
+
+
+class CatalogRegistry:
+    """Thread-safe index of tables by database and name.
+
+    Registering the same qualified name again from the same definition site (module and
+    qualname) replaces the table, so reloading a module is safe; from a different site it
+    raises :class:`DuplicateTableError` naming both.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._tables: dict[str, dict[str, Table]] = {}
+
+    def register(self, table: Table, database: str) -> Table:
+        validate_name(database, "database")
+        with self._lock:
+            tables = self._tables.setdefault(database, {})
+            existing = tables.get(table.name)
+            if existing is not None and existing is not table and _site(existing) != _site(table):
+                raise DuplicateTableError(
+                    f"Table '{database}.{table.name}' is already defined at {_where(existing)}; "
+                    f"cannot define it again at {_where(table)}. Rename one of them or put it in "
+                    "another database."
+                )
+            tables[table.name] = table
+        return table
+
+    def add_database(self, database: str) -> None:
+        """Create an empty database (no-op if it exists)."""
+        validate_name(database, "database")
+        with self._lock:
+            self._tables.setdefault(database, {})
+
+    def unregister(self, database: str, name: str) -> None:
+        with self._lock:
+            self._tables.get(database, {}).pop(name, None)
+
+    def databases(self) -> list[str]:
+        with self._lock:
+            return sorted(self._tables)
+
+    def tables(self, database: str) -> dict[str, Table]:
+        """A snapshot of one database's tables."""
+        with self._lock:
+            if database not in self._tables:
+                raise DatabaseNotFoundError(
+                    f"No database {database!r}.{did_you_mean(database, self._tables)} "
+                    f"Databases: {', '.join(sorted(self._tables)) or 'none'}."
+                )
+            return dict(self._tables[database])
+
+    def items(self) -> list[tuple[str, Table]]:
+        """Every ``(database, table)`` pair, sorted by qualified name."""
+        with self._lock:
+            return sorted(
+                ((db, t) for db, ts in self._tables.items() for t in ts.values()),
+                key=lambda p: (p[0], p[1].name),
+            )
+
+
+def _site(table: Table) -> tuple[str, str]:
+    return (table.source.module, table.source.qualname)
+
+
+def _where(table: Table) -> str:
+    src = table.source
+    line = f" ({src.file}:{src.line})" if src.file else ""
+    return f"{src.module}.{src.qualname}{line}"
+
+
+class Database:
+    """A named group of tables.
+
+    Args:
+        tables: Table objects, as an iterable or a ``{name: table}`` mapping.
+    """
+
+    def __init__(self, tables: Iterable[Table] | Mapping[str, Table] = ()) -> None:
+        items = tables.values() if isinstance(tables, Mapping) else tables
+        self.tables: dict[str, Table] = {t.name: t for t in items}
+
+
+class ModuleDatabase(Database):
+    """Every table object defined at the top level of a module.
+
+    Args:
+        module: A module object or its dotted import path.
+
+    Example:
+        >>> db = ModuleDatabase("examples.tpch.tables")  # doctest: +SKIP
+    """
+
+    def __init__(self, module: ModuleType | str) -> None:
+        if isinstance(module, str):
+            try:
+                module = importlib.import_module(module)
+            except ImportError as exc:
+                raise CatalogLoadError(f"Cannot import module {module!r}: {exc}") from exc
+        self.module = module
+        super().__init__(v for v in vars(module).values() if isinstance(v, Table))
+
+
+class DatabaseHandle:
+    """One database of a catalog: ``catalog.db("tpch").table("part", filters=...)``."""
+
+    def __init__(self, catalog: Catalog, name: str) -> None:
+        self.catalog = catalog
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"DatabaseHandle({self.catalog.name!r}, {self.name!r})"
+
+    def table(
+        self,
+        name: str,
+        filters: flt.FilterSpec = None,
+        columns: Sequence[str] | None = None,
+        **params: Any,
+    ) -> pl.LazyFrame:
+        """Read ``name`` from this database; see :meth:`Catalog.table`."""
+        return self.catalog.table(f"{self.name}.{name}", filters, columns, **params)
+
+    def get_table(self, name: str) -> Table:
+        return self.catalog.get_table(f"{self.name}.{name}")
+
+    def list_tables(self, include_deprecated: bool = False) -> list[str]:
+        return [q.split(".", 1)[1] for q in self.catalog.list_tables(self.name, include_deprecated)]
+
+
+class Catalog:
+    """Databases of declared tables, read as Polars LazyFrames.
+
+    Args:
+        dbs: ``{database name: Database}``.
+        name: The catalog's name (shown in exports and the site).
+        storage: Storage settings for every table, below per-table and per-call settings.
+
+    Example:
+        >>> import polars as pl
+        >>> from neuralake import FunctionTable, Filter
+        >>> t = FunctionTable(lambda: pl.LazyFrame({"x": [1, 2, 3]}), name="numbers")
+        >>> cat = Catalog({"demo": Database([t])}, name="doc")
+        >>> cat.list_tables()
+        ['demo.numbers']
+        >>> cat.table("numbers", filters=[Filter("x", ">=", 2)]).collect()["x"].to_list()
+        [2, 3]
+    """
+
+    def __init__(
+        self,
+        dbs: Mapping[str, Database] | None = None,
+        *,
+        name: str = "catalog",
+        storage: StorageConfig | None = None,
+    ) -> None:
+        self.name = name
+        self.storage = storage
+        self.registry = CatalogRegistry()
+        self._metrics_lock = threading.Lock()
+        self._reads: dict[str, list[float]] = {}
+        for db_name, db in (dbs or {}).items():
+            self.registry.add_database(db_name)
+            for t in db.tables.values():
+                self.registry.register(t, db_name)
+
+    def __repr__(self) -> str:
+        return f"Catalog(name={self.name!r}, databases={self.dbs!r})"
+
+    @property
+    def dbs(self) -> list[str]:
+        """Database names, sorted."""
+        return self.registry.databases()
+
+    def register(self, table: Table, database: str = "default") -> Table:
+        """Add a table object to ``database`` (created if new)."""
+        return self.registry.register(table, database)
+
+    def db(self, name: str) -> DatabaseHandle:
+        """One database, for ``.table(...)`` reads with bare table names."""
+        self.registry.tables(name)  # raises DatabaseNotFoundError with suggestions
+        return DatabaseHandle(self, name)
+
+    def resolve(self, name: str) -> tuple[str, Table]:
+        """Find ``db.table`` (or a bare name that only one database has)."""
+        if "." in name:
+            db_name, _, table_name = name.partition(".")
+            tables = self.registry.tables(db_name)
+            if table_name not in tables:
+                raise TableNotFoundError(
+                    f"No table {table_name!r} in database {db_name!r}."
+                    f"{did_you_mean(table_name, tables)} Run `neuralake tables` to list tables."
+                )
+            return db_name, tables[table_name]
+        hits = [(db, t) for db, t in self.registry.items() if t.name == name]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            options = ", ".join(f"{db}.{name}" for db, _ in hits)
+            raise AmbiguousTableError(
+                f"Table name {name!r} is in several databases; use one of: {options}."
+            )
+        known = [f"{db}.{t.name}" for db, t in self.registry.items()]
+        close = did_you_mean(name, [*known, *(t.name for _, t in self.registry.items())])
+        raise TableNotFoundError(
+            f"No table {name!r} in catalog {self.name!r}.{close} Run `neuralake tables` to list tables."
+        )
+
+    def get_table(self, name: str) -> Table:
+        """The table object for ``db.table`` (for writes, metadata, history)."""
+        return self.resolve(name)[1]
+
+    def table(
+        self,
+        name: str,
+        filters: flt.FilterSpec = None,
+        columns: Sequence[str] | None = None,
+        *,
+        storage: StorageConfig | None = None,
+        **params: Any,
+    ) -> pl.LazyFrame:
+        """Read a table lazily.
+
+        Args:
+            name: ``db.table``, or a bare table name that only one database has.
+            filters: ``Filter`` / list (AND) / list of lists (OR of ANDs) / ``pl.Expr`` / SQL
+                predicate string; pushed down to the scan.
+            columns: Columns to return.
+            storage: Storage settings overriding the table's and the catalog's.
+            **params: Table parameters (``version=``/``as_of=`` for Delta, function arguments).
+
+        Returns:
+            A ``pl.LazyFrame``; call ``.collect()`` to read.
+        """
+        start = time.perf_counter()
+        db_name, t = self.resolve(name)
+        label = f"{db_name}.{t.name}"
+        cfg = t.resolve_storage(storage, catalog=self.storage)
+        lf = t.scan(filters, columns, storage=cfg, label=label, **params)
+        with self._metrics_lock:
+            self._reads.setdefault(label, []).append((time.perf_counter() - start) * 1000)
+        return lf
+
+    def list_tables(
+        self, database: str | None = None, include_deprecated: bool = False
+    ) -> list[str]:
+        """Qualified names ``db.table``, sorted; deprecated tables only when asked."""
+        dbs = [database] if database else self.dbs
+        return [
+            f"{db}.{name}"
+            for db in dbs
+            for name, t in sorted(self.registry.tables(db).items())
+            if include_deprecated or not t.deprecated
+        ]
+
+    def describe_table(self, name: str) -> TableMetadata:
+        """Metadata of one table (schema from the declaration, or from storage metadata)."""
+        db_name, t = self.resolve(name)
+        return t.metadata(db_name, t.resolve_storage(catalog=self.storage))
+
+    def export_metadata(
+        self, path: str | Path | None = None, *, include_freshness: bool = True
+    ) -> dict[str, Any]:
+        """Write the versioned, deterministic JSON export (see :mod:`neuralake.export.metadata`)."""
+        from neuralake.export.metadata import export_catalog
+
+        return export_catalog(self, path, include_freshness=include_freshness)
+
+    def sql(self, query: str) -> pl.LazyFrame:
+        """Run SQL over catalog tables (named ``db.table``) lazily; see :mod:`neuralake.sql`."""
+        from neuralake.sql import run_sql
+
+        return run_sql(self, query)
+
+    def metrics(self) -> dict[str, Any]:
+        """Table count and per-table read counts and planning latencies (milliseconds)."""
+        with self._metrics_lock:
+            reads = {
+                name: {
+                    "count": len(ms),
+                    "mean_ms": round(sum(ms) / len(ms), 3),
+                    "max_ms": round(max(ms), 3),
+                    "total_ms": round(sum(ms), 3),
+                }
+                for name, ms in sorted(self._reads.items())
+            }
+        return {"tables": len(self.registry.items()), "reads": reads}
+
+
+default_catalog = Catalog(name="default")
+"""The process-wide catalog that ``@table`` and ``register_static_table`` register into."""
+
+
+def register_static_table(table: Table, database: str = "default") -> Table:
+    """Register a table object in :data:`default_catalog` and return it."""
+    return default_catalog.register(table, database)
+
+
+def export_catalog_metadata(path: str | Path | None = None) -> dict[str, Any]:
+    """Export :data:`default_catalog` (as :meth:`Catalog.export_metadata` does)."""
+    return default_catalog.export_metadata(path)
+
+
+def load_catalog(reference: str) -> Catalog:
+    """Import a catalog from ``package.module:attribute``."""
+    module_name, sep, attr = reference.partition(":")
+    if not sep or not module_name or not attr:
+        raise CatalogLoadError(
+            f"Catalog reference {reference!r} must look like 'package.module:attribute'."
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CatalogLoadError(
+            f"Cannot import {module_name!r} for catalog {reference!r}: {exc}"
+        ) from exc
+    try:
+        obj = getattr(module, attr)
+    except AttributeError as exc:
+        raise CatalogLoadError(f"Module {module_name!r} has no attribute {attr!r}.") from exc
+    if not isinstance(obj, Catalog):
+        raise CatalogLoadError(f"{reference!r} is a {type(obj).__name__}, not a neuralake Catalog.")
+    return obj

@@ -1,0 +1,1 @@
+"""Exports of catalog metadata: JSON, the static site and the ROAPI config."""

@@ -1,0 +1,192 @@
+"""Where table data lives: local folders, AWS S3 and S3-compatible stores (MinIO).
+
+A :class:`StorageConfig` is resolved field by field, highest first: the call's argument, the
+table's, the catalog's, then the environment (``AWS_*`` variables). The result is handed to
+Polars and delta-rs as an options dict; nothing is ever written into ``os.environ``, and secrets
+are redacted from ``repr``, logs and error messages.
+
+Example:
+    >>> cfg = StorageConfig(endpoint_url="http://127.0.0.1:9000", access_key_id="minio",
+    ...                     secret_access_key="minio123", allow_http=True)
+    >>> cfg
+    StorageConfig(endpoint_url='http://127.0.0.1:9000', region=None, access_key_id='***', secret_access_key='***', session_token=None, profile=None, allow_http=True, timeout_seconds=None)
+    >>> get_s3_storage_options(cfg)["aws_allow_http"]
+    'true'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from neuralake.errors import StorageError
+
+if TYPE_CHECKING:
+    import pyarrow.fs as pafs
+
+_SECRET_FIELDS = ("access_key_id", "secret_access_key", "session_token")
+_ENV = {
+    "endpoint_url": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+    "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "access_key_id": ("AWS_ACCESS_KEY_ID",),
+    "secret_access_key": ("AWS_SECRET_ACCESS_KEY",),
+    "session_token": ("AWS_SESSION_TOKEN",),
+    "profile": ("AWS_PROFILE",),
+    "allow_http": ("AWS_ALLOW_HTTP",),
+}
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Connection settings for object storage; every field is optional.
+
+    Args:
+        endpoint_url: S3-compatible endpoint, e.g. ``http://127.0.0.1:9000`` for MinIO.
+        region: AWS region (defaults to ``us-east-1`` for custom endpoints).
+        access_key_id: Access key (redacted in ``repr``).
+        secret_access_key: Secret key (redacted in ``repr``).
+        session_token: Temporary session token (redacted in ``repr``).
+        profile: Named AWS profile, used instead of explicit keys.
+        allow_http: Allow plain HTTP (needed for local MinIO without TLS).
+        timeout_seconds: Per-request timeout, so an unreachable endpoint fails instead of hanging.
+    """
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    profile: str | None = None
+    allow_http: bool | None = None
+    timeout_seconds: float | None = None
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            shown = "'***'" if f.name in _SECRET_FIELDS and value else repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"StorageConfig({', '.join(parts)})"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StorageConfig:
+        """Read the standard ``AWS_*`` variables (the environment is read, never written)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, keys in _ENV.items():
+            raw = next((env[k] for k in keys if env.get(k)), None)
+            if raw is not None:
+                values[name] = raw.lower() in ("1", "true", "yes") if name == "allow_http" else raw
+        return cls(**values)
+
+    def over(self, *lower: StorageConfig | None) -> StorageConfig:
+        """This config with unset fields taken from ``lower`` configs, in order."""
+        merged = self
+        for other in lower:
+            if other is None:
+                continue
+            updates = {
+                f.name: getattr(other, f.name)
+                for f in fields(self)
+                if getattr(merged, f.name) is None and getattr(other, f.name) is not None
+            }
+            merged = replace(merged, **updates)
+        return merged
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values set on this config (for redaction)."""
+        return tuple(v for v in (getattr(self, n) for n in _SECRET_FIELDS) if v)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret of this config replaced by ``***``."""
+        for secret in self.secrets():
+            text = text.replace(secret, "***")
+        return text
+
+
+def resolve(*configs: StorageConfig | None) -> StorageConfig:
+    """Merge configs, highest precedence first, ending with the environment."""
+    first, *rest = [c for c in configs if c is not None] or [StorageConfig()]
+    return first.over(*rest, StorageConfig.from_env())
+
+
+def is_remote(uri: str) -> bool:
+    """True for ``s3://`` (and other ``scheme://``) URIs, false for local paths."""
+    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", uri)) and not uri.startswith("file://")
+
+
+def get_s3_storage_options(config: StorageConfig | None = None) -> dict[str, str]:
+    """Options dict for Polars and delta-rs (object_store keys) from a resolved config.
+
+    Args:
+        config: The config to translate; ``None`` reads the environment.
+
+    Example:
+        >>> get_s3_storage_options(StorageConfig(region="eu-west-1"))["aws_region"]
+        'eu-west-1'
+    """
+    cfg = config if config is not None else StorageConfig.from_env()
+    opts: dict[str, str] = {}
+    if cfg.endpoint_url:
+        opts["aws_endpoint_url"] = cfg.endpoint_url
+        opts["aws_region"] = cfg.region or "us-east-1"
+        opts["aws_virtual_hosted_style_request"] = "false"
+    if cfg.region:
+        opts["aws_region"] = cfg.region
+    if cfg.access_key_id:
+        opts["aws_access_key_id"] = cfg.access_key_id
+    if cfg.secret_access_key:
+        opts["aws_secret_access_key"] = cfg.secret_access_key
+    if cfg.session_token:
+        opts["aws_session_token"] = cfg.session_token
+    if cfg.profile:
+        opts["aws_profile"] = cfg.profile
+    allow_http = cfg.allow_http
+    if allow_http is None and cfg.endpoint_url:
+        allow_http = cfg.endpoint_url.startswith("http://")
+    if allow_http:
+        opts["aws_allow_http"] = "true"
+    timeout = cfg.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
+    opts["timeout"] = f"{timeout:g}s"
+    opts["connect_timeout"] = f"{min(timeout, DEFAULT_CONNECT_TIMEOUT_SECONDS):g}s"
+    return opts
+
+
+def storage_options(uri: str, config: StorageConfig) -> dict[str, str] | None:
+    """Options for reading ``uri``: ``None`` for local paths, object_store keys for S3."""
+    return get_s3_storage_options(config) if is_remote(uri) else None
+
+
+def arrow_filesystem(uri: str, config: StorageConfig) -> tuple[pafs.FileSystem, str]:
+    """A PyArrow filesystem and the path inside it, for listing (never for reading data)."""
+    import pyarrow.fs as pafs
+
+    if not is_remote(uri):
+        return pafs.LocalFileSystem(), str(Path(uri.removeprefix("file://")).absolute())
+    scheme, _, path = uri.partition("://")
+    if scheme not in ("s3", "s3a"):
+        raise StorageError(
+            f"Unsupported storage scheme {scheme!r} in {uri!r}; use s3:// or a local path."
+        )
+    timeout = config.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
+    endpoint = config.endpoint_url
+    fs = pafs.S3FileSystem(
+        access_key=config.access_key_id,
+        secret_key=config.secret_access_key,
+        session_token=config.session_token,
+        region=config.region or "us-east-1",
+        endpoint_override=endpoint,
+        scheme="http" if endpoint and endpoint.startswith("http://") else "https",
+        connect_timeout=min(timeout, DEFAULT_CONNECT_TIMEOUT_SECONDS),
+        request_timeout=timeout,
+        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=2),
+        allow_bucket_creation=False,
+        allow_bucket_deletion=False,
+    )
+    return fs, path.rstrip("/")

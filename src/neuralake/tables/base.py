@@ -1,0 +1,338 @@
+"""The ``Table`` base class every table type subclasses.
+
+A table is declared once, in code, with its documentation; reading it returns a Polars
+``LazyFrame``. Subclasses implement :meth:`Table.read` (build the lazy frame, pruning what they
+can) and may override :meth:`Table.discover_schema` and :meth:`Table.freshness`; the base class
+validates filters and columns, applies them (Polars pushes them into the scan), logs the read
+and warns on deprecated tables.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import polars as pl
+
+from neuralake import filters as flt
+from neuralake.errors import (
+    ColumnNotFoundError,
+    DeprecatedTableWarning,
+    SchemaMismatchError,
+    did_you_mean,
+)
+from neuralake.metadata import (
+    Column,
+    Freshness,
+    SourceLocation,
+    TableMetadata,
+    readable_type,
+    validate_name,
+)
+from neuralake.storage import StorageConfig
+
+if TYPE_CHECKING:
+    pass
+
+logger = logging.getLogger("neuralake")
+
+SchemaLike = "pl.Schema | Mapping[str, pl.DataType] | pa.Schema"
+
+
+def to_polars_schema(schema: Any) -> pl.Schema:
+    """Accept a ``pl.Schema``, a ``{name: dtype}`` mapping or a ``pyarrow.Schema``."""
+    if isinstance(schema, pl.Schema):
+        return schema
+    if isinstance(schema, Mapping):
+        return pl.Schema(schema)
+    if hasattr(schema, "empty_table"):  # pyarrow.Schema, without importing pyarrow
+        return pl.from_arrow(schema.empty_table()).schema  # type: ignore[union-attr]
+    raise TypeError(f"Cannot use {schema!r} as a schema; pass a pl.Schema, dict or pyarrow.Schema.")
+
+
+def caller_location(qualname: str) -> SourceLocation:
+    """The first stack frame outside neuralake: where the user declared the table."""
+    frame = inspect.currentframe()
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("neuralake"):
+        frame = frame.f_back
+    if frame is None:
+        return SourceLocation(module="__main__", qualname=qualname)
+    return SourceLocation(
+        module=frame.f_globals.get("__name__", "__main__"),
+        qualname=qualname,
+        file=frame.f_code.co_filename,
+        line=frame.f_lineno,
+    )
+
+
+class Table(ABC):
+    """A declared table: documentation plus a way to read it lazily.
+
+    Args:
+        name: Table name (letters, digits, ``_``).
+        schema: Declared schema (``pl.Schema``, dict or ``pyarrow.Schema``); reads are
+            normalised to it. Optional for function and Parquet tables.
+        description: Markdown description.
+        owner: Owning team or person.
+        tags: Free-form tags for search and grouping.
+        column_docs: ``{column: description}``.
+        docs_filters: Example filters used by the catalog site's code snippets.
+        docs_columns: Example column selection used by the snippets.
+        unique_columns: Key columns; reads keep one row per key.
+        deprecated: Deprecation message; deprecated tables are hidden from listings and warn
+            when read.
+        extra: Free-form metadata (``data_input``, ``latency_info``, ``example_notebook``...).
+        storage: Storage settings for this table (override the catalog's).
+    """
+
+    table_type: ClassVar[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        schema: Any = None,
+        description: str = "",
+        owner: str | None = None,
+        tags: Sequence[str] = (),
+        column_docs: Mapping[str, str] | None = None,
+        docs_filters: Sequence[flt.Filter] = (),
+        docs_columns: Sequence[str] | None = None,
+        unique_columns: Sequence[str] = (),
+        deprecated: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+        storage: StorageConfig | None = None,
+        source: SourceLocation | None = None,
+    ) -> None:
+        self.name = validate_name(name)
+        self.declared_schema = None if schema is None else to_polars_schema(schema)
+        self.description = inspect.cleandoc(description or "")
+        self.owner = owner
+        self.tags = tuple(tags)
+        self.column_docs = dict(column_docs or {})
+        self.docs_filters = tuple(flt.to_dnf(list(docs_filters))[0]) if docs_filters else ()
+        self.docs_columns = None if docs_columns is None else tuple(docs_columns)
+        self.unique_columns = tuple(unique_columns)
+        self.deprecated = deprecated
+        self.extra = dict(extra or {})
+        self.storage = storage
+        self.source = source or caller_location(name)
+        if self.declared_schema is not None:
+            documented = [*self.column_docs, *self.unique_columns, *(self.docs_columns or ())]
+            self.check_columns(documented)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    # -- what subclasses provide ---------------------------------------------------------------
+
+    @abstractmethod
+    def read(
+        self,
+        filters: flt.FilterSpec,
+        columns: tuple[str, ...] | None,
+        storage: StorageConfig,
+        **params: Any,
+    ) -> pl.LazyFrame:
+        """Build the lazy frame; ``filters`` and ``columns`` are hints for pruning only.
+
+        The base class validates and applies the full filter and column selection afterwards.
+        """
+
+    def discover_schema(self, storage: StorageConfig) -> pl.Schema:
+        """The schema when none is declared (subclasses read it from metadata, not data)."""
+        return self.read(None, None, storage).collect_schema()
+
+    def freshness(self, storage: StorageConfig | None = None) -> Freshness | None:
+        """Version and last-change facts from the storage log, if the table type has one."""
+        return None
+
+    @property
+    def partitions(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def partitioning_scheme(self) -> str | None:
+        return None
+
+    @property
+    def location(self) -> str | None:
+        return None
+
+    # -- shared behaviour ----------------------------------------------------------------------
+
+    def schema(self, storage: StorageConfig | None = None) -> pl.Schema:
+        """The declared schema, or the one discovered from storage metadata."""
+        if self.declared_schema is not None:
+            return self.declared_schema
+        return self.discover_schema(self.resolve_storage(storage))
+
+    def resolve_storage(
+        self, *higher: StorageConfig | None, catalog: StorageConfig | None = None
+    ) -> StorageConfig:
+        from neuralake.storage import resolve
+
+        return resolve(*higher, self.storage, catalog)
+
+    def check_columns(
+        self, columns: Sequence[str] | None, schema: pl.Schema | None = None
+    ) -> tuple[str, ...] | None:
+        """Validate a column selection against the schema."""
+        if columns is None:
+            return None
+        if isinstance(columns, str):
+            columns = [columns]
+        schema = schema if schema is not None else self.declared_schema
+        if schema is not None:
+            for c in columns:
+                if c not in schema:
+                    raise ColumnNotFoundError(
+                        f"Table {self.name!r} has no column {c!r}.{did_you_mean(c, schema.names())} "
+                        f"Columns: {', '.join(schema.names())}."
+                    )
+        return tuple(columns)
+
+    def scan(
+        self,
+        filters: flt.FilterSpec = None,
+        columns: Sequence[str] | None = None,
+        *,
+        storage: StorageConfig | None = None,
+        label: str | None = None,
+        **params: Any,
+    ) -> pl.LazyFrame:
+        """Read the table lazily with filters and a column selection pushed down to the scan.
+
+        Args:
+            filters: ``Filter``/list (AND)/list of lists (OR of ANDs), a ``pl.Expr`` or a SQL
+                predicate string.
+            columns: Columns to return, in order.
+            storage: Storage settings overriding the table's and the environment's.
+            label: Name used in logs (the catalog passes ``db.table``).
+            **params: Table-specific parameters (e.g. ``version=`` for Delta tables).
+
+        Returns:
+            A ``pl.LazyFrame``; nothing has been read yet.
+        """
+        start = time.perf_counter()
+        label = label or self.name
+        if self.deprecated:
+            warnings.warn(
+                f"Table {label!r} is deprecated: {self.deprecated}",
+                DeprecatedTableWarning,
+                stacklevel=3,
+            )
+        if not isinstance(filters, str | pl.Expr):
+            flt.to_dnf(filters)  # reject malformed filters before any I/O
+        cols = self.check_columns(columns)
+        lf = self.read(filters, cols, storage or self.resolve_storage(), **params)
+        schema = self.declared_schema if self.declared_schema is not None else lf.collect_schema()
+        cols = self.check_columns(cols, schema)
+        expr = flt.to_expr(filters, schema, table=label)
+        if expr is not None:
+            lf = lf.filter(expr)
+        if cols is not None:
+            lf = lf.select(cols)
+        planning_ms = (time.perf_counter() - start) * 1000
+        logger.info(
+            "read %s filters=%s columns=%s planning_ms=%.2f",
+            label, flt.describe(filters), ",".join(cols) if cols else "*", planning_ms,
+            extra={"table": label, "planning_ms": planning_ms},
+        )  # fmt: skip
+        return lf
+
+    def __call__(
+        self, filters: flt.FilterSpec = None, columns: Sequence[str] | None = None, **params: Any
+    ) -> pl.LazyFrame:
+        """Shorthand for :meth:`scan`."""
+        return self.scan(filters, columns, **params)
+
+    def metadata(self, database: str = "", storage: StorageConfig | None = None) -> TableMetadata:
+        """Describe the table. The schema is read from storage metadata only if not declared."""
+        try:
+            schema: pl.Schema | None = self.schema(storage)
+        except Exception:  # undiscoverable schema: describe the table without columns
+            schema = None
+        columns = None
+        if schema is not None:
+            columns = tuple(
+                Column(
+                    name, readable_type(dtype), self.column_docs.get(name), name in self.partitions
+                )
+                for name, dtype in schema.items()
+            )
+        return TableMetadata(
+            name=self.name,
+            database=database,
+            type=self.table_type,
+            description=self.description,
+            owner=self.owner,
+            tags=self.tags,
+            columns=columns,
+            partitions=self.partitions,
+            partitioning_scheme=self.partitioning_scheme,
+            location=self.location,
+            unique_columns=self.unique_columns,
+            docs_filters=self.docs_filters,
+            docs_columns=self.docs_columns,
+            deprecated=self.deprecated,
+            source=self.source,
+            extra=tuple(sorted(self.extra.items())),
+        )
+
+
+def normalize(lf: pl.LazyFrame, source: pl.Schema, declared: pl.Schema) -> pl.LazyFrame:
+    """Conform ``lf`` (with schema ``source``) to ``declared``: order, casts, missing as nulls.
+
+    Columns whose type already matches are passed through untouched so predicates on them are
+    still pushed into the scan.
+    """
+    exprs = []
+    for name, dtype in declared.items():
+        if name not in source:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+        elif source[name] != dtype:
+            exprs.append(pl.col(name).cast(dtype))
+        else:
+            exprs.append(pl.col(name))
+    return lf.select(exprs)
+
+
+def check_castable(source: pl.Schema, declared: pl.Schema, table: str) -> None:
+    """Raise ``SchemaMismatchError`` listing every stored column that cannot become its declared type."""
+    problems = [
+        f"{name}: stored {readable_type(source[name])}, declared {readable_type(dtype)}"
+        for name, dtype in declared.items()
+        if name in source and source[name] != dtype and not _castable(source[name], dtype)
+    ]
+    if problems:
+        raise SchemaMismatchError(
+            f"Table {table!r}: stored data cannot be cast to the declared schema ("
+            + "; ".join(problems)
+            + "). Fix the declared schema or rewrite the data."
+        )
+
+
+def _castable(src: pl.DataType, dst: pl.DataType) -> bool:
+    """Lossless-in-practice casts the catalog applies silently when reading."""
+    if src == dst or isinstance(src, pl.Null):
+        return True
+    if src.is_numeric() and dst.is_numeric():
+        return not (src.is_float() and dst.is_integer())
+    if isinstance(dst, pl.String | pl.Categorical | pl.Enum):
+        return isinstance(src, pl.String | pl.Categorical | pl.Enum)
+    if isinstance(src, pl.Date) and isinstance(dst, pl.Datetime):
+        return True
+    if isinstance(src, pl.Datetime) and isinstance(dst, pl.Datetime):
+        return True
+    if isinstance(src, pl.List) and isinstance(dst, pl.List):
+        return _castable(src.inner, dst.inner)
+    if isinstance(src, pl.Struct) and isinstance(dst, pl.Struct):
+        have = {f.name: f.dtype for f in src.fields}
+        return all(f.name not in have or _castable(have[f.name], f.dtype) for f in dst.fields)
+    return False

@@ -1,0 +1,133 @@
+"""Tables computed by Python functions: ``@table`` and ``FunctionTable``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, overload
+
+import polars as pl
+
+from neuralake import filters as flt
+from neuralake.errors import InvalidParameterError
+from neuralake.metadata import SourceLocation
+from neuralake.storage import StorageConfig
+from neuralake.tables.base import Table, check_castable, normalize
+
+FrameFunction = Callable[..., pl.LazyFrame | pl.DataFrame]
+
+
+class FunctionTable(Table):
+    """A table whose rows come from a Python function returning a (Lazy)DataFrame.
+
+    The function receives ``filters`` and ``columns`` only if its signature names them (so it
+    can push them further down itself); either way the catalog applies them to the result.
+    Any other keyword parameters of the function are table parameters.
+
+    Example:
+        >>> import polars as pl
+        >>> def nation() -> pl.LazyFrame:
+        ...     return pl.LazyFrame({"n_nationkey": [0, 1], "n_name": ["ALGERIA", "ARGENTINA"]})
+        >>> t = FunctionTable(nation, owner="data-eng")
+        >>> t(filters=[Filter("n_nationkey", "=", 1)]).collect()["n_name"].to_list()
+        ['ARGENTINA']
+    """
+
+    table_type = "function"
+
+    def __init__(self, func: FrameFunction, *, name: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("description", inspect.getdoc(func) or "")
+        try:
+            file: str | None = inspect.getsourcefile(func)
+        except TypeError:
+            file = None
+        kwargs.setdefault(
+            "source",
+            SourceLocation(func.__module__, func.__qualname__, file, func.__code__.co_firstlineno),
+        )
+        super().__init__(name or func.__name__, **kwargs)
+        self.func = func
+        self.signature = inspect.signature(func)
+        self.__doc__ = func.__doc__
+        self.__wrapped__ = func
+
+    @property
+    def parameters(self) -> dict[str, inspect.Parameter]:
+        """The function's own table parameters (everything except ``filters``/``columns``)."""
+        return {
+            k: p for k, p in self.signature.parameters.items() if k not in ("filters", "columns")
+        }
+
+    def read(
+        self,
+        filters: flt.FilterSpec,
+        columns: tuple[str, ...] | None,
+        storage: StorageConfig,
+        **params: Any,
+    ) -> pl.LazyFrame:
+        unknown = sorted(set(params) - set(self.parameters))
+        if unknown and not any(p.kind is p.VAR_KEYWORD for p in self.signature.parameters.values()):
+            raise InvalidParameterError(
+                f"Table {self.name!r} has no parameter {', '.join(map(repr, unknown))}. "
+                f"Parameters: {', '.join(self.parameters) or 'none'}."
+            )
+        kwargs = dict(params)
+        if "filters" in self.signature.parameters:
+            kwargs["filters"] = filters
+        if "columns" in self.signature.parameters:
+            kwargs["columns"] = list(columns) if columns is not None else None
+        result = self.func(**kwargs)
+        if isinstance(result, pl.DataFrame):
+            result = result.lazy()
+        if not isinstance(result, pl.LazyFrame):
+            raise InvalidParameterError(
+                f"Table function {self.func.__qualname__} returned {type(result).__name__}; "
+                "it must return a polars DataFrame or LazyFrame."
+            )
+        if self.declared_schema is None:
+            return result
+        source = result.collect_schema()
+        check_castable(source, self.declared_schema, self.name)
+        return normalize(result, source, self.declared_schema)
+
+
+@overload
+def table(func: FrameFunction, /) -> FunctionTable: ...
+@overload
+def table(
+    *, name: str | None = None, database: str = "default", **kwargs: Any
+) -> Callable[[FrameFunction], FunctionTable]: ...
+
+
+def table(
+    func: FrameFunction | None = None,
+    /,
+    *,
+    name: str | None = None,
+    database: str = "default",
+    **kwargs: Any,
+) -> FunctionTable | Callable[[FrameFunction], FunctionTable]:
+    """Declare a function table and register it in ``default_catalog`` (database ``database``).
+
+    Usable bare (``@table``) or with the metadata arguments of :class:`Table`
+    (``@table(owner=..., tags=[...], docs_filters=[...])``). The docstring becomes the
+    description.
+
+    Example:
+        >>> import polars as pl
+        >>> @table(owner="data-eng", database="doc_example")
+        ... def region() -> pl.LazyFrame:
+        ...     '''The five TPC-H regions.'''
+        ...     return pl.LazyFrame({"r_regionkey": range(5)})
+        >>> region.description
+        'The five TPC-H regions.'
+    """
+
+    def wrap(f: FrameFunction) -> FunctionTable:
+        from neuralake.catalog import default_catalog
+
+        t = FunctionTable(f, name=name, **kwargs)
+        default_catalog.register(t, database=database)
+        return t
+
+    return wrap(func) if func is not None else wrap
