@@ -22,11 +22,14 @@ import datetime as dt
 import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
 import polars as pl
 
 from neuralake.errors import InvalidFilterError, did_you_mean
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 Op = Literal[
     "=", "!=", "<", "<=", ">", ">=", "in", "not in", "contains",
@@ -117,7 +120,7 @@ def to_dnf(filters: Filter | Sequence[Filter] | Sequence[Sequence[Filter]] | Non
         return ()
     if all(isinstance(f, Filter) for f in filters):
         return (tuple(filters),)  # type: ignore[arg-type]
-    branches = []
+    branches: list[tuple[Filter, ...]] = []
     for branch in filters:
         if isinstance(branch, Filter):
             branches.append((branch,))
@@ -276,7 +279,7 @@ def _filter_expr(f: Filter, schema: pl.Schema, where: str) -> pl.Expr:
     }[f.op](f.value)  # fmt: skip
 
 
-def _accepts(dtype: pl.DataType, value: Any) -> bool:
+def _accepts(dtype: PolarsDataType, value: Any) -> bool:
     if isinstance(value, bool):
         return isinstance(dtype, pl.Boolean)
     if dtype.is_integer() or dtype.is_float() or isinstance(dtype, pl.Decimal):
@@ -296,7 +299,7 @@ def _accepts(dtype: pl.DataType, value: Any) -> bool:
     return False
 
 
-def _check_value(f: Filter, dtype: pl.DataType, value: Any, where: str) -> None:
+def _check_value(f: Filter, dtype: PolarsDataType, value: Any, where: str) -> None:
     if not _accepts(dtype, value):
         raise InvalidFilterError(
             f"Filter {f.column!r} {f.op} {value!r}{where}: a {type(value).__name__} value does not "

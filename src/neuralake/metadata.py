@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 from neuralake.errors import InvalidNameError
 from neuralake.filters import Filter
@@ -35,7 +38,7 @@ def validate_name(name: object, kind: str = "table") -> str:
     return name
 
 
-def readable_type(dtype: pl.DataType) -> str:
+def readable_type(dtype: PolarsDataType) -> str:
     """A short, stable, human-readable name for a Polars type.
 
     Example:
@@ -57,10 +60,9 @@ def readable_type(dtype: pl.DataType) -> str:
         return f"datetime[{dtype.time_unit}{tz}]"
     if isinstance(dtype, pl.Duration):
         return f"duration[{dtype.time_unit}]"
-    name = {pl.String: "string", pl.Boolean: "bool", pl.Categorical: "categorical"}.get(
-        dtype.base_type(), dtype.base_type().__name__.lower()
-    )
-    return name
+    base = dtype.base_type()
+    names: dict[Any, str] = {pl.String: "string", pl.Boolean: "bool"}
+    return names.get(base, base.__name__.lower())
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ from neuralake.metadata import (
 from neuralake.storage import StorageConfig
 
 if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
+
     pass
 
 logger = logging.getLogger("neuralake")
@@ -318,7 +320,7 @@ def check_castable(source: pl.Schema, declared: pl.Schema, table: str) -> None:
         )
 
 
-def _castable(src: pl.DataType, dst: pl.DataType) -> bool:
+def _castable(src: PolarsDataType, dst: PolarsDataType) -> bool:
     """Lossless-in-practice casts the catalog applies silently when reading."""
     if src == dst or isinstance(src, pl.Null):
         return True

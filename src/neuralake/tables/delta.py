@@ -162,7 +162,7 @@ class NeuralakeDeltaTable(Table):
             }
             for h in table.history(limit)
         ]
-        schema = {"version": pl.Int64, "timestamp": pl.Datetime("ms", "UTC"), "operation": pl.String,
+        schema: dict[str, Any] = {"version": pl.Int64, "timestamp": pl.Datetime("ms", "UTC"), "operation": pl.String,
                   "parameters": pl.String, "metrics": pl.String}  # fmt: skip
         return pl.DataFrame(rows, schema=schema)
 
@@ -170,7 +170,7 @@ class NeuralakeDeltaTable(Table):
 def _schema_of(table: DeltaTable) -> pl.Schema:
     import pyarrow as pa
 
-    arrow = pa.schema(table.schema().to_arrow())  # type: ignore[call-overload]
+    arrow = pa.schema(table.schema().to_arrow())
     return pl.from_arrow(arrow.empty_table()).schema  # type: ignore[union-attr]
 
 

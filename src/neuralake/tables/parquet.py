@@ -110,6 +110,8 @@ class ParquetTable(Table):
         opts = storage_options(self.uri, storage)
         self._check_exists(self.uri, storage)
         prefixes = self._prefixes(dnf, storage)
+        if prefixes is not None:  # a pinned value with no folder has no rows, it is not an error
+            prefixes = [(path, pinned) for path, pinned in prefixes if self._exists(path, storage)]
         if prefixes is None:
             lf = self._scan_prefix(self.uri, {}, opts)
         elif not prefixes:
@@ -210,7 +212,7 @@ class ParquetTable(Table):
 
         fs, inner = arrow_filesystem(path, storage)
         try:
-            return fs.get_file_info(inner).type != pafs.FileType.NotFound
+            return bool(fs.get_file_info(inner).type != pafs.FileType.NotFound)
         except OSError as exc:
             raise StorageError(
                 storage.redact(f"Cannot reach storage for table {self.name!r} at {path}: {exc}")

@@ -1,0 +1,274 @@
+"""The ``neuralake`` command line.
+
+A catalog is named ``package.module:attribute`` (like uvicorn's ``app:app``); when omitted it
+is read from ``[tool.neuralake] catalog = "..."`` in the nearest ``pyproject.toml``. The current
+directory is importable, so a catalog module in the working tree needs no installation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from neuralake.errors import CatalogLoadError, NeuralakeError
+
+if TYPE_CHECKING:
+    from neuralake.catalog import Catalog
+
+DEMO_REFERENCE = "examples.tpch.catalog:catalog"
+
+
+def configured_reference(start: Path | None = None) -> str:
+    """The catalog reference from the nearest ``pyproject.toml`` (``[tool.neuralake] catalog``)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            with pyproject.open("rb") as fh:
+                ref = tomllib.load(fh).get("tool", {}).get("neuralake", {}).get("catalog")
+            if ref:
+                return str(ref)
+    raise CatalogLoadError(
+        "No catalog given. Pass one as package.module:attribute, or set "
+        '[tool.neuralake] catalog = "package.module:attribute" in pyproject.toml.'
+    )
+
+
+def load(reference: str | None) -> tuple[Catalog, str]:
+    """Import the catalog (the working directory first on ``sys.path``)."""
+    from neuralake.catalog import load_catalog
+
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    ref = reference or configured_reference()
+    return load_catalog(ref), ref
+
+
+def _split(args: Sequence[str | None], wanted: int) -> tuple[str | None, list[str]]:
+    """Positional args are ``[CATALOG] rest...``: the catalog is there only if one is extra."""
+    given = [a for a in args if a is not None]
+    return (given[0], given[1:]) if len(given) > wanted else (None, given)
+
+
+def cmd_tables(ns: argparse.Namespace) -> int:
+    catalog, _ = load(ns.catalog)
+    names = catalog.list_tables(include_deprecated=ns.all)
+    if ns.json:
+        rows = [catalog.describe_table(n).to_dict() for n in names]
+        print(
+            json.dumps(
+                [
+                    {k: r[k] for k in ("qualified_name", "type", "owner", "tags", "deprecated")}
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        meta = catalog.describe_table(name)
+        note = "  (deprecated)" if meta.deprecated else ""
+        print(f"{name:<{width}}  {meta.type:<8}  {meta.owner or '-'}{note}")
+    return 0
+
+
+def cmd_describe(ns: argparse.Namespace) -> int:
+    ref, rest = _split([ns.catalog, ns.table], 1)
+    if not rest:
+        raise SystemExit("usage: neuralake describe [CATALOG] db.table")
+    catalog, _ = load(ref)
+    meta = catalog.describe_table(rest[0]).to_dict()
+    if ns.json:
+        print(json.dumps(meta, indent=2, default=str))
+        return 0
+    print(f"{meta['qualified_name']}  ({meta['type']})")
+    for key in ("owner", "tags", "location", "partitions", "unique_columns", "deprecated"):
+        if meta[key]:
+            value = ", ".join(meta[key]) if isinstance(meta[key], list) else meta[key]
+            print(f"  {key}: {value}")
+    if meta["description"]:
+        print("\n" + meta["description"])
+    if meta["columns"]:
+        print()
+        width = max(len(c["name"]) for c in meta["columns"])
+        for c in meta["columns"]:
+            tail = f"  {c['description']}" if c["description"] else ""
+            print(
+                f"  {c['name']:<{width}}  {c['type']}{' [partition]' if c['partition'] else ''}{tail}"
+            )
+    return 0
+
+
+def cmd_query(ns: argparse.Namespace) -> int:
+    ref, rest = _split([ns.catalog, ns.sql], 1)
+    if not rest:
+        raise SystemExit('usage: neuralake query [CATALOG] "SELECT ..."')
+    catalog, _ = load(ref)
+    lf = catalog.sql(rest[0])
+    if ns.limit is not None:
+        lf = lf.limit(ns.limit)
+    df = lf.collect()
+    write_frame(df, ns.format, ns.output)
+    return 0
+
+
+def write_frame(df: Any, fmt: str, output: str | None) -> None:
+    import polars as pl
+
+    if fmt == "parquet":
+        if not output:
+            raise SystemExit("--format parquet needs --output FILE")
+        df.write_parquet(output)
+        return
+    if fmt == "csv":
+        text = df.write_csv()
+    elif fmt == "json":
+        text = df.write_json() + "\n"
+    else:
+        with pl.Config(tbl_rows=50, tbl_cols=-1, tbl_width_chars=200):
+            text = f"{df}\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_export(ns: argparse.Namespace) -> int:
+    catalog, _ = load(ns.catalog)
+    data = catalog.export_metadata(ns.out)
+    broken = [t["qualified_name"] for t in data["tables"] if t["error"]]
+    print(
+        f"wrote {ns.out}: {len(data['tables'])} tables"
+        + (f", {len(broken)} with errors: {', '.join(broken)}" if broken else "")
+    )
+    return 0
+
+
+def cmd_site_build(ns: argparse.Namespace) -> int:
+    from neuralake.export.site import build_site
+
+    refs = ns.catalogs or [configured_reference()]
+    pairs = [load(r) for r in refs]
+    report = build_site(pairs, ns.out, strict=ns.strict, repo_url=ns.repo_url)
+    print(f"built {report.out}: {report.tables} tables in {report.seconds:.1f}s")
+    for failure in report.failed:
+        print(f"  failed: {failure}", file=sys.stderr)
+    return 0
+
+
+def cmd_site_serve(ns: argparse.Namespace) -> int:
+    from neuralake.export.site import serve
+
+    serve(ns.directory, host=ns.host, port=ns.port)
+    return 0
+
+
+def cmd_demo(ns: argparse.Namespace) -> int:
+    lake = Path(ns.lake).resolve()
+    os.environ["NEURALAKE_DEMO_LAKE"] = str(lake)  # where the demo catalog module finds its lake
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        from examples.tpch.generate import generate
+    except ImportError as exc:
+        raise CatalogLoadError(
+            "neuralake demo runs from the repository root (it needs examples/tpch)."
+        ) from exc
+    generate(lake, scale=ns.scale)
+    catalog, ref = load(DEMO_REFERENCE)
+    print(f"\nCatalog {catalog.name!r} ({ref}), lake at {lake}:")
+    for name in catalog.list_tables():
+        print(f"  {name}")
+    query = (
+        "SELECT o.o_orderyear, count(*) AS orders, round(sum(l.l_extendedprice), 2) AS revenue "
+        "FROM tpch.orders o JOIN tpch.lineitem l ON o.o_orderkey = l.l_orderkey "
+        "GROUP BY o.o_orderyear ORDER BY o.o_orderyear"
+    )
+    print(f"\n{query}")
+    write_frame(catalog.sql(query).collect(), "table", None)
+    if ns.no_site:
+        return 0
+    from neuralake.export.site import build_site, serve
+
+    report = build_site([(catalog, ref)], ns.out)
+    print(f"built {report.out}: {report.tables} tables in {report.seconds:.1f}s")
+    if not ns.no_serve:
+        serve(ns.out, port=ns.port)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neuralake", description="Code-as-catalog: list, query and export declared tables."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("tables", help="list tables")
+    s.add_argument("catalog", nargs="?", help="package.module:attribute (default: pyproject.toml)")
+    s.add_argument("--json", action="store_true", help="stable JSON output")
+    s.add_argument("--all", action="store_true", help="include deprecated tables")
+    s.set_defaults(func=cmd_tables)
+
+    s = sub.add_parser("describe", help="show a table's metadata")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("table", nargs="?", help="db.table")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_describe)
+
+    s = sub.add_parser("query", help="run SQL over catalog tables (named db.table)")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("sql", nargs="?")
+    s.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    s.add_argument("--output", "-o", help="write to a file instead of stdout")
+    s.add_argument("--limit", type=int, help="return at most N rows")
+    s.set_defaults(func=cmd_query)
+
+    s = sub.add_parser("export", help="write the catalog's metadata as versioned JSON")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_export)
+
+    site = sub.add_parser("site", help="build or serve the static catalog site")
+    site_sub = site.add_subparsers(dest="site_command", required=True)
+    s = site_sub.add_parser("build", help="render the site")
+    s.add_argument("catalogs", nargs="*", help="one or more catalog references")
+    s.add_argument("--out", default="site")
+    s.add_argument("--strict", action="store_true", help="exit non-zero if any table failed")
+    s.add_argument(
+        "--repo-url",
+        help="source link template, e.g. https://github.com/o/r/blob/main/{path}#L{line}",
+    )
+    s.set_defaults(func=cmd_site_build)
+    s = site_sub.add_parser("serve", help="serve a built site on 127.0.0.1")
+    s.add_argument("directory", nargs="?", default="site")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--host", default="127.0.0.1")
+    s.set_defaults(func=cmd_site_serve)
+
+    s = sub.add_parser("demo", help="generate the TPC-H demo lake, build the site and serve it")
+    s.add_argument("--scale", type=float, default=0.1)
+    s.add_argument("--lake", default="lake")
+    s.add_argument("--out", default="site")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--no-serve", action="store_true", help="build but do not serve")
+    s.add_argument("--no-site", action="store_true", help="only generate the lake and run a query")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = parser().parse_args(argv)
+    try:
+        return int(ns.func(ns))
+    except NeuralakeError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
