@@ -197,7 +197,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         return 0
     from neuralake.export.site import build_site, serve
 
-    report = build_site([(catalog, ref)], ns.out)
+    report = build_site([(catalog, ref)], ns.out, repo_url=ns.repo_url)
     print(f"built {report.out}: {report.tables} tables in {report.seconds:.1f}s")
     if not ns.no_serve:
         serve(ns.out, port=ns.port)
@@ -259,6 +259,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--no-serve", action="store_true", help="build but do not serve")
     s.add_argument("--no-site", action="store_true", help="only generate the lake and run a query")
+    s.add_argument("--repo-url", help="source link template for the site (see `site build`)")
     s.set_defaults(func=cmd_demo)
     return p
 
