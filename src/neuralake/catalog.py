@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -24,6 +24,9 @@ from neuralake.errors import (
 from neuralake.metadata import TableMetadata, validate_name
 from neuralake.storage import StorageConfig
 from neuralake.tables.base import Table
+
+if TYPE_CHECKING:
+    from neuralake.contracts import ContractIssue
 
 
 class CatalogRegistry:
@@ -297,6 +300,17 @@ class Catalog:
         from neuralake.sql import run_sql
 
         return run_sql(self, query)
+
+    def validate(self, tables: Sequence[str] | None = None) -> list[ContractIssue]:
+        """Compare every table's declared schema and partitioning with storage (metadata only).
+
+        Returns:
+            The issues found (empty when storage matches the declarations); see
+            :mod:`neuralake.contracts` and ``neuralake check``.
+        """
+        from neuralake.contracts import check_catalog
+
+        return check_catalog(self, tables)
 
     def metrics(self) -> dict[str, Any]:
         """Table count and per-table read counts and planning latencies (milliseconds)."""

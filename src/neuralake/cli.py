@@ -204,6 +204,136 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _delta_table(ref: str | None, name: str) -> tuple[Any, str]:
+    from neuralake.tables.delta import NeuralakeDeltaTable
+
+    catalog, _ = load(ref)
+    db, table = catalog.resolve(name)
+    if not isinstance(table, NeuralakeDeltaTable):
+        raise SystemExit(
+            f"error: {db}.{table.name} is a {table.table_type} table, not a Delta table"
+        )
+    return table, f"{db}.{table.name}"
+
+
+def _emit(ns: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=2, default=str) if ns.json else text)
+
+
+def cmd_delta_history(ns: argparse.Namespace) -> int:
+    ref, rest = _split([ns.catalog, ns.table], 1)
+    if not rest:
+        raise SystemExit("usage: neuralake delta history [CATALOG] db.table [--limit N]")
+    table, _ = _delta_table(ref, rest[0])
+    df = table.history(ns.limit)
+    if ns.json:
+        print(json.dumps(df.to_dicts(), indent=2, default=str))
+    else:
+        write_frame(df.select("version", "timestamp", "operation", "parameters"), "table", None)
+    return 0
+
+
+def cmd_delta_vacuum(ns: argparse.Namespace) -> int:
+    ref, rest = _split([ns.catalog, ns.table], 1)
+    if not rest:
+        raise SystemExit("usage: neuralake delta vacuum [CATALOG] db.table [--execute]")
+    table, label = _delta_table(ref, rest[0])
+    files = table.vacuum(
+        ns.retention_hours, dry_run=not ns.execute, enforce_retention=not ns.no_enforce_retention
+    )
+    verb = "deleted" if ns.execute else "would delete (dry run; pass --execute to delete)"
+    text = "\n".join([f"{label}: {verb} {len(files)} files", *(f"  {f}" for f in files)])
+    _emit(ns, {"table": label, "dry_run": not ns.execute, "files": files}, text)
+    return 0
+
+
+def cmd_delta_optimize(ns: argparse.Namespace) -> int:
+    ref, rest = _split([ns.catalog, ns.table], 1)
+    if not rest:
+        raise SystemExit("usage: neuralake delta optimize [CATALOG] db.table [--z-order COLS]")
+    table, label = _delta_table(ref, rest[0])
+    z_order = [c.strip() for c in ns.z_order.split(",") if c.strip()] if ns.z_order else None
+    m = table.optimize(z_order=z_order, target_size=ns.target_size)
+    text = (
+        f"{label}: version {m.version}, {m.files_removed} files compacted into {m.files_added} "
+        f"({m.partitions_optimized} partitions)"
+    )
+    _emit(ns, {"table": label, **m.to_dict()}, text)
+    return 0
+
+
+def cmd_delta_restore(ns: argparse.Namespace) -> int:
+    ref, rest = _split([ns.catalog, ns.table, ns.version], 2)
+    if len(rest) < 2:
+        raise SystemExit("usage: neuralake delta restore [CATALOG] db.table VERSION")
+    table, label = _delta_table(ref, rest[0])
+    target: int | str = int(rest[1]) if rest[1].lstrip("-").isdigit() else rest[1]
+    m = table.restore(target)
+    text = (
+        f"{label}: restored version {m.restored_version} as version {m.version}"
+        if m.changed
+        else f"{label}: version {m.version} is already current; nothing to restore"
+    )
+    _emit(ns, {"table": label, **m.to_dict()}, text)
+    return 0
+
+
+def cmd_check(ns: argparse.Namespace) -> int:
+    from neuralake.contracts import format_report, report_dict
+
+    catalog, _ = load(ns.catalog)
+    names = catalog.list_tables(include_deprecated=True)
+    issues = catalog.validate(names)
+    report = report_dict(issues, len(names))
+    if ns.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(issues, names))
+    failed = not report["ok"] or (ns.strict and report["warnings"] > 0)
+    return 1 if failed else 0
+
+
+def cmd_roapi(ns: argparse.Namespace) -> int:
+    import warnings
+
+    from neuralake.export.roapi import RoapiSkipWarning, plan_roapi
+
+    catalog, _ = load(ns.catalog)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RoapiSkipWarning)  # listed below instead
+        plan = plan_roapi(
+            catalog,
+            materialize=ns.materialize,
+            reload_interval=ns.reload_interval,
+            memory_threshold_bytes=int(ns.memory_threshold_mb * 1024 * 1024),
+        )
+    Path(ns.out).write_text(plan.to_yaml(), encoding="utf-8")
+    print(f"wrote {ns.out}: {len(plan.tables)} tables")
+    for s in plan.skipped:
+        print(f"  skipped {s.qualified_name}: {s.reason}", file=sys.stderr)
+    if plan.environment:
+        print(f"  ROAPI reads storage settings from: {', '.join(plan.environment)}")
+    return 0
+
+
+def cmd_api_serve(ns: argparse.Namespace) -> int:
+    from neuralake.api.server import serve
+
+    catalog, _ = load(ns.catalog)
+    serve(
+        catalog,
+        host=ns.host,
+        port=ns.port,
+        token_env=ns.token_env,
+        row_limit=ns.row_limit,
+        timeout=ns.timeout,
+        materialize=ns.materialize,
+        reload_interval=ns.reload_interval,
+        roapi_bin=ns.roapi_bin,
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="neuralake", description="Code-as-catalog: list, query and export declared tables."
@@ -261,6 +391,79 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-site", action="store_true", help="only generate the lake and run a query")
     s.add_argument("--repo-url", help="source link template for the site (see `site build`)")
     s.set_defaults(func=cmd_demo)
+
+    delta = sub.add_parser("delta", help="Delta table history and maintenance")
+    delta_sub = delta.add_subparsers(dest="delta_command", required=True)
+    s = delta_sub.add_parser("history", help="commit log, newest first")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("table", nargs="?", help="db.table")
+    s.add_argument("--limit", type=int, help="at most N commits")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_delta_history)
+    s = delta_sub.add_parser("vacuum", help="list (or delete) unreferenced files")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("table", nargs="?", help="db.table")
+    s.add_argument("--retention-hours", type=int, help="default: the table's (168)")
+    s.add_argument("--execute", action="store_true", help="delete (default: dry run)")
+    s.add_argument(
+        "--no-enforce-retention", action="store_true", help="allow retention below the minimum"
+    )
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_delta_vacuum)
+    s = delta_sub.add_parser("optimize", help="compact small files or z-order")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("table", nargs="?", help="db.table")
+    s.add_argument("--z-order", help="comma-separated columns")
+    s.add_argument("--target-size", type=int, help="target file size in bytes")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_delta_optimize)
+    s = delta_sub.add_parser("restore", help="make an earlier version current again")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("table", nargs="?", help="db.table")
+    s.add_argument("version", nargs="?", help="version number or ISO timestamp")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_delta_restore)
+
+    s = sub.add_parser("check", help="compare declared schemas with storage (exit 1 on drift)")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("--json", action="store_true", help="stable JSON report")
+    s.add_argument("--strict", action="store_true", help="also fail on safe-cast differences")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("roapi", help="write a ROAPI config for the catalog's Delta/Parquet tables")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("--out", default="roapi.yaml")
+    s.add_argument(
+        "--materialize",
+        metavar="DIR",
+        help="write function/directory tables to Parquet snapshots in DIR and serve them",
+    )
+    s.add_argument(
+        "--reload-interval", type=float, metavar="S", help="reload tables every S seconds"
+    )
+    s.add_argument(
+        "--memory-threshold-mb",
+        type=float,
+        default=64.0,
+        help="tables up to this size are loaded into ROAPI's memory",
+    )
+    s.set_defaults(func=cmd_roapi)
+
+    api = sub.add_parser(
+        "api", help="serve the catalog as a read-only SQL/REST API (ROAPI + guard)"
+    )
+    api_sub = api.add_subparsers(dest="api_command", required=True)
+    s = api_sub.add_parser("serve", help="start ROAPI and the read-only guard in front of it")
+    s.add_argument("catalog", nargs="?")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--token-env", metavar="VAR", help="require the bearer token held in $VAR")
+    s.add_argument("--row-limit", type=int, default=10_000, help="most rows per request")
+    s.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    s.add_argument("--materialize", metavar="DIR", help="serve snapshots of function tables")
+    s.add_argument("--reload-interval", type=float, metavar="S")
+    s.add_argument("--roapi-bin", help="path of the roapi binary")
+    s.set_defaults(func=cmd_api_serve)  # fmt: skip
     return p
 
 

@@ -132,6 +132,8 @@ def to_dnf(filters: Filter | Sequence[Filter] | Sequence[Sequence[Filter]] | Non
             branches.append(tuple(branch))
         else:
             raise InvalidFilterError(_bad_shape(branch))
+    if not all(branches):
+        return ()  # an empty AND-branch is always true, and so is the OR containing it
     return tuple(branches)
 
 
@@ -269,7 +271,14 @@ def _filter_expr(f: Filter, schema: pl.Schema, where: str) -> pl.Expr:
     if f.op in ("in", "not in"):
         for v in f.value:
             _check_value(f, dtype, v, where)
-        values = pl.Series(values=list(f.value), dtype=dtype, strict=False).implode()
+        # A value the column cannot hold (1.5 in an integer column) matches nothing, as with
+        # '='; the cast below would otherwise truncate it to 1.
+        kept = [
+            v
+            for v in f.value
+            if not (dtype.is_integer() and isinstance(v, float | decimal.Decimal) and v % 1)
+        ]
+        values = pl.Series(values=kept, dtype=dtype, strict=False).implode()
         hit = col.is_in(values) if f.value else pl.lit(False)
         return hit if f.op == "in" else ~hit
     _check_value(f, dtype, f.value, where)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 _IDENT = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_]*)'
 _QUALIFIED = re.compile(rf"({_IDENT})\s*\.\s*({_IDENT})|({_IDENT})")
+# A bare name is a table only where a table can stand: after FROM, JOIN or a comma.
+_TABLE_POSITION = re.compile(r"(?:\bFROM|\bJOIN|,)\s*$", re.IGNORECASE)
 
 
 class SQLError(NeuralakeError, ValueError):
@@ -37,7 +39,11 @@ def referenced_tables(catalog: Catalog, query: str) -> dict[str, str]:
             db, name = m.group(1).strip('"'), m.group(2).strip('"')
             if f"{db}.{name}" in qualified:
                 found[f"{db}.{name}"] = f"{db}.{name}"
-        elif (word := m.group(3).strip('"')) in bare and len(bare[word]) == 1:
+        elif (
+            (word := m.group(3).strip('"')) in bare
+            and len(bare[word]) == 1
+            and _TABLE_POSITION.search(query, 0, m.start())
+        ):
             found[word] = bare[word][0]
     return found
 
@@ -49,10 +55,13 @@ def run_sql(catalog: Catalog, query: str) -> pl.LazyFrame:
     for sql_name, qualified in tables.items():
         ctx.register(sql_name, catalog.table(qualified))
     try:
-        return ctx.execute(query, eager=False)
+        lf = ctx.execute(query, eager=False)
+        lf.collect_schema()  # Polars resolves SQL lazily: surface unknown tables now, not at collect
+        return lf
     except pl.exceptions.PolarsError as exc:
         message = str(exc)
-        if "not found" in message.lower() and "table" in message.lower():
+        lower = message.lower()
+        if "not found" in lower and ("table" in lower or "relation" in lower):
             raise TableNotFoundError(
                 f"{message}. Tables are named db.table; known tables: "
                 f"{', '.join(catalog.list_tables())}."

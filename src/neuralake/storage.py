@@ -155,6 +155,8 @@ def get_s3_storage_options(config: StorageConfig | None = None) -> dict[str, str
     timeout = cfg.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
     opts["timeout"] = f"{timeout:g}s"
     opts["connect_timeout"] = f"{min(timeout, DEFAULT_CONNECT_TIMEOUT_SECONDS):g}s"
+    # delta-rs would retry an unanswered request for up to 180 s; bound retries by the timeout.
+    opts["retry_timeout"] = f"{2 * timeout:g}s"
     return opts
 
 
@@ -190,3 +192,18 @@ def arrow_filesystem(uri: str, config: StorageConfig) -> tuple[pafs.FileSystem, 
         allow_bucket_deletion=False,
     )
     return fs, path.rstrip("/")
+
+
+def list_files(uri: str, config: StorageConfig) -> list[tuple[str, int]]:
+    """``(path relative to uri, size in bytes)`` of every file under ``uri`` (a listing only)."""
+    import pyarrow.fs as pafs
+
+    fs, inner = arrow_filesystem(uri, config)
+    try:
+        infos = fs.get_file_info(pafs.FileSelector(inner, recursive=True, allow_not_found=True))
+    except OSError as exc:
+        raise StorageError(config.redact(f"Cannot list {uri}: {exc}")) from exc
+    prefix = inner.rstrip("/") + "/"
+    return sorted(
+        (i.path.removeprefix(prefix), i.size or 0) for i in infos if i.type == pafs.FileType.File
+    )

@@ -83,7 +83,7 @@ class Table(ABC):
         owner: Owning team or person.
         tags: Free-form tags for search and grouping.
         column_docs: ``{column: description}``.
-        docs_filters: Example filters used by the catalog site's code snippets.
+        docs_filters: Example filters (a flat list, AND) used by the site's code snippets.
         docs_columns: Example column selection used by the snippets.
         unique_columns: Key columns; reads keep one row per key.
         deprecated: Deprecation message; deprecated tables are hidden from listings and warn
@@ -117,7 +117,9 @@ class Table(ABC):
         self.owner = owner
         self.tags = tuple(tags)
         self.column_docs = dict(column_docs or {})
-        self.docs_filters = tuple(flt.to_dnf(list(docs_filters))[0]) if docs_filters else ()
+        if not all(isinstance(f, flt.Filter) for f in docs_filters):
+            raise TypeError(f"docs_filters of {name!r} must be a flat list of Filter (an AND).")
+        self.docs_filters = tuple(docs_filters)
         self.docs_columns = None if docs_columns is None else tuple(docs_columns)
         self.unique_columns = tuple(unique_columns)
         self.deprecated = deprecated

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
@@ -16,6 +16,8 @@ from neuralake.tables.base import Table, check_castable, normalize
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
+
+    from neuralake.tables import delta_write
 
 
 class NeuralakeDeltaTable(Table):
@@ -117,6 +119,10 @@ class NeuralakeDeltaTable(Table):
                 f"Delta table {self.name!r} takes only version= or as_of=, got {sorted(params)}."
             )
         table = self.delta_table(storage, version=version, as_of=as_of)
+        if version is not None or as_of is not None:  # vacuumed versions fail here, clearly
+            from neuralake.tables.delta_write import check_files_present
+
+            check_files_present(self, storage, table.version(), dt_loaded=table)
         lf = pl.scan_delta(table)
         if self.declared_schema is not None:
             source = _schema_of(table)
@@ -165,6 +171,202 @@ class NeuralakeDeltaTable(Table):
         schema: dict[str, Any] = {"version": pl.Int64, "timestamp": pl.Datetime("ms", "UTC"), "operation": pl.String,
                   "parameters": pl.String, "metrics": pl.String}  # fmt: skip
         return pl.DataFrame(rows, schema=schema)
+
+    # -- writes and maintenance (implemented in neuralake.tables.delta_write) --------------------
+
+    allow_unsafe_rename: bool = False
+    """Opt in to delta-rs' unsafe-rename commits on S3 stores without conditional PUT (single
+    writer only; see :mod:`neuralake.tables.delta_write`)."""
+
+    def exists(self, storage: StorageConfig | None = None) -> bool:
+        """True when a Delta table exists at :attr:`uri`."""
+        from neuralake.tables import delta_write
+
+        return delta_write.exists(self, storage)
+
+    def create(self, *, exist_ok: bool = False, storage: StorageConfig | None = None) -> int:
+        """Create the empty table from the declared schema and partitioning.
+
+        Returns:
+            The table version (0 for a new table).
+
+        Example:
+            >>> import tempfile, pyarrow as pa
+            >>> t = NeuralakeDeltaTable("events", tempfile.mkdtemp() + "/events",
+            ...     schema=pa.schema([("id", pa.int64()), ("day", pa.string())]), partition_by=["day"])
+            >>> t.create(), t.exists()
+            (0, True)
+        """
+        from neuralake.tables import delta_write
+
+        return delta_write.create(self, exist_ok=exist_ok, storage=storage)
+
+    def write(
+        self,
+        data: Any,
+        mode: delta_write.WriteMode = "append",
+        *,
+        predicate: str | None = None,
+        schema_mode: delta_write.SchemaMode | None = None,
+        target_file_size: int | None = None,
+        storage: StorageConfig | None = None,
+    ) -> int | None:
+        """Write a Polars DataFrame/LazyFrame or Arrow data, partitioned by :attr:`partition_by`.
+
+        The data is checked against the declared schema first (missing, undeclared and
+        incompatible columns raise ``SchemaMismatchError`` listing each; safe casts are applied).
+        Concurrent appends are retried with jittered backoff; a real conflict raises
+        ``CommitConflictError`` naming the winning version.
+
+        Args:
+            data: The rows to write.
+            mode: ``"append"``, ``"overwrite"``, ``"error"`` (fail if the table exists) or
+                ``"ignore"`` (do nothing if it exists).
+            predicate: With ``mode="overwrite"``, replace only the rows matching this SQL
+                predicate (e.g. ``"o_orderyear = 1995"``); the data must match it too.
+            schema_mode: ``"merge"`` adds new columns to the table (declare them afterwards).
+            target_file_size: Target Parquet file size in bytes.
+            storage: Storage settings overriding the table's.
+
+        Returns:
+            The new table version (``None`` when ``mode="ignore"`` skipped the write).
+
+        Example:
+            >>> import tempfile, polars as pl, pyarrow as pa
+            >>> t = NeuralakeDeltaTable("events", tempfile.mkdtemp() + "/events",
+            ...     schema=pa.schema([("id", pa.int64()), ("day", pa.string())]), partition_by=["day"])
+            >>> t.write(pl.DataFrame({"id": [1, 2], "day": ["mon", "tue"]}))
+            0
+            >>> t.write(pl.DataFrame({"id": [3], "day": ["mon"]}), "overwrite", predicate="day = 'mon'")
+            1
+            >>> t().sort("id").collect()["id"].to_list()
+            [2, 3]
+        """
+        from neuralake.tables import delta_write
+
+        return delta_write.write(
+            self,
+            data,
+            mode,
+            predicate=predicate,
+            schema_mode=schema_mode,
+            target_file_size=target_file_size,
+            storage=storage,
+        )
+
+    def merge(
+        self,
+        data: Any,
+        on: Sequence[str] | None = None,
+        *,
+        delete_not_matched_by_source: str | bool | None = None,
+        restrict_to_source_partitions: bool = True,
+        schema_mode: Literal["merge"] | None = None,
+        storage: StorageConfig | None = None,
+    ) -> delta_write.MergeMetrics:
+        """Upsert ``data`` keyed on ``on`` (default :attr:`unique_columns`).
+
+        Matched rows are updated (all columns), unmatched source rows inserted. The merge is
+        restricted to the partitions present in the source (``t.part IN (...)``), so other
+        partitions are neither read nor rewritten; a key is assumed to stay in its partition.
+
+        Args:
+            data: Source rows; each key at most once.
+            on: Key columns.
+            delete_not_matched_by_source: A SQL predicate on the target (alias ``t``, e.g.
+                ``"t.day = 'mon'"``): target rows matching it and absent from the source are
+                deleted. ``True`` deletes every target row absent from the source.
+            restrict_to_source_partitions: Add the partition restriction (default true).
+            schema_mode: ``"merge"`` adds new source columns to the table.
+            storage: Storage settings overriding the table's.
+
+        Returns:
+            :class:`~neuralake.tables.delta_write.MergeMetrics` (rows inserted/updated/deleted,
+            files added/removed).
+
+        Example:
+            >>> import tempfile, polars as pl, pyarrow as pa
+            >>> t = NeuralakeDeltaTable("kv", tempfile.mkdtemp() + "/kv",
+            ...     schema=pa.schema([("k", pa.int64()), ("v", pa.string())]), unique_columns=["k"])
+            >>> _ = t.write(pl.DataFrame({"k": [1, 2], "v": ["a", "b"]}))
+            >>> m = t.merge(pl.DataFrame({"k": [2, 3], "v": ["B", "c"]}))
+            >>> (m.rows_updated, m.rows_inserted)
+            (1, 1)
+        """
+        from neuralake.tables import delta_write
+
+        return delta_write.merge(
+            self,
+            data,
+            on,
+            delete_not_matched_by_source=delete_not_matched_by_source,
+            restrict_to_source_partitions=restrict_to_source_partitions,
+            schema_mode=schema_mode,
+            storage=storage,
+        )
+
+    def upsert(
+        self, data: Any, *, storage: StorageConfig | None = None
+    ) -> delta_write.MergeMetrics:
+        """:meth:`merge` on :attr:`unique_columns` (update matched rows, insert the rest)."""
+        return self.merge(data, storage=storage)
+
+    def restore(
+        self, version: int | dt.datetime | str, *, storage: StorageConfig | None = None
+    ) -> delta_write.RestoreMetrics:
+        """Make an earlier version current again, as a new commit (history is kept).
+
+        Restoring the current version is a no-op (``changed=False``); a version whose files
+        were vacuumed raises ``StorageError`` naming the oldest readable version.
+        """
+        from neuralake.tables import delta_write
+
+        return delta_write.restore(self, version, storage=storage)
+
+    def vacuum(
+        self,
+        retention_hours: int | None = None,
+        dry_run: bool = True,
+        enforce_retention: bool = True,
+        *,
+        full: bool = True,
+        storage: StorageConfig | None = None,
+    ) -> list[str]:
+        """List (``dry_run``, the default) or delete files no snapshot within the retention needs.
+
+        Args:
+            retention_hours: Keep files needed by versions newer than this (default: the
+                table's ``delta.deletedFileRetentionDuration``, 7 days).
+            dry_run: Only report; pass ``False`` to delete.
+            enforce_retention: Refuse retentions below the table's minimum unless ``False``.
+            full: Also report files no commit references (e.g. left by a crashed writer).
+            storage: Storage settings overriding the table's.
+
+        Returns:
+            The file URIs (to be) deleted, sorted.
+        """
+        from neuralake.tables import delta_write
+
+        return delta_write.vacuum(
+            self,
+            retention_hours,
+            dry_run=dry_run,
+            enforce_retention=enforce_retention,
+            full=full,
+            storage=storage,
+        )
+
+    def optimize(
+        self,
+        z_order: Sequence[str] | None = None,
+        target_size: int | None = None,
+        *,
+        storage: StorageConfig | None = None,
+    ) -> delta_write.OptimizeMetrics:
+        """Compact small files, or z-order them by ``z_order`` columns; returns metrics."""
+        from neuralake.tables import delta_write
+
+        return delta_write.optimize(self, z_order=z_order, target_size=target_size, storage=storage)
 
 
 def _schema_of(table: DeltaTable) -> pl.Schema:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import string
 from collections.abc import Sequence
@@ -108,10 +109,15 @@ class ParquetTable(Table):
             flt.to_expr(filters, self.declared_schema, table=self.name)  # validate before listing
         dnf = () if isinstance(filters, str | pl.Expr) else flt.to_dnf(filters)
         opts = storage_options(self.uri, storage)
-        self._check_exists(self.uri, storage)
         prefixes = self._prefixes(dnf, storage)
         if prefixes is not None:  # a pinned value with no folder has no rows, it is not an error
-            prefixes = [(path, pinned) for path, pinned in prefixes if self._exists(path, storage)]
+            prefixes = [
+                (path, pinned)
+                for path, pinned in prefixes
+                if self._exists(path, storage, folder=True)
+            ]
+        if not prefixes:  # an existing pinned folder proves the table exists; else check the root
+            self._check_exists(self.uri, storage)
         if prefixes is None:
             lf = self._scan_prefix(self.uri, {}, opts)
         elif not prefixes:
@@ -151,6 +157,7 @@ class ParquetTable(Table):
             cast_options=_CAST if declared is not None else None,
             include_file_paths="__neuralake_path" if rest and not hive else None,
             storage_options=opts,
+            glob=False,  # a folder, never a pattern: values may contain '?', '*' or '['
         )
         dtypes = {p.name: p.dtype for p in self.partitioning}
         extra = [pl.lit(v, dtype=dtypes[n]).alias(n) for n, v in pinned.items()]
@@ -174,8 +181,8 @@ class ParquetTable(Table):
             pinned_lists: list[tuple[str, tuple[Any, ...]]] = []
             for p in self.partitioning:
                 values = flt.pinned_values(branch, p.name)
-                if values is None:
-                    break
+                if values is None or not all(_has_folder_name(v, p.dtype) for v in values):
+                    break  # unpinned, or a value whose folder spelling is not certain: scan
                 pinned_lists.append((p.name, values))
             if not pinned_lists:
                 return None  # one branch needs every partition
@@ -203,15 +210,22 @@ class ParquetTable(Table):
             return f"{parent}/{text}"
         polars_style = f"{parent}/{name}={quote(text, safe=_POLARS_SAFE)}"
         uri_style = f"{parent}/{name}={quote(text, safe='')}"
-        if polars_style == uri_style or self._exists(polars_style, storage):
+        if polars_style == uri_style or self._exists(polars_style, storage, folder=True):
             return polars_style
         return uri_style  # PyArrow / Spark writers percent-encode more characters
 
-    def _exists(self, path: str, storage: StorageConfig) -> bool:
+    def _exists(self, path: str, storage: StorageConfig, *, folder: bool = False) -> bool:
+        """Whether ``path`` exists; ``folder=True`` asks whether anything is below it.
+
+        On S3 a plain lookup costs two requests (HEAD, then LIST); a partition folder is
+        checked with a single LIST instead, which keeps pruned reads close to a direct scan.
+        """
         import pyarrow.fs as pafs
 
         fs, inner = arrow_filesystem(path, storage)
         try:
+            if folder and is_remote(path):
+                return bool(fs.get_file_info(pafs.FileSelector(inner, allow_not_found=True)))
             return bool(fs.get_file_info(inner).type != pafs.FileType.NotFound)
         except OSError as exc:
             raise StorageError(
@@ -225,6 +239,23 @@ class ParquetTable(Table):
                 f"Table {self.name!r}: no data at {path} ({where} does not exist). "
                 "Check the table's uri, or write the data first."
             )
+
+
+def _has_folder_name(value: Any, dtype: Any) -> bool:
+    """True if ``value`` has exactly one folder spelling in a partition of type ``dtype``.
+
+    Other values (``12.0`` for an integer partition, datetimes, floats) are not used for pruning;
+    the filter still applies to the scan, so results are the same, only less is skipped.
+    """
+    if isinstance(value, bool):
+        return bool(dtype == pl.Boolean)
+    if isinstance(value, int):
+        return bool(dtype.is_integer())
+    if isinstance(value, str):
+        return bool(dtype == pl.String)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return bool(dtype == pl.Date)
+    return False
 
 
 def _format_value(value: Any, column: str, table: str) -> str:

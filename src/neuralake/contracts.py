@@ -1,0 +1,235 @@
+"""Schema contracts: compare each table's declaration with what storage actually holds.
+
+Only metadata is read: the Delta log's schema and partition columns, the footer of one Parquet
+file (and its folder names for partitioning), or the schema a function table's frame reports
+(``collect_schema``). ``neuralake check`` prints the report and exits non-zero on drift;
+:meth:`neuralake.Catalog.validate` returns the same issues.
+
+Example:
+    >>> import polars as pl
+    >>> from neuralake import Catalog, Database, FunctionTable
+    >>> t = FunctionTable(lambda: pl.LazyFrame({"x": ["1"]}), name="nums", schema={"x": pl.Int64})
+    >>> [i.message() for i in Catalog({"demo": Database([t])}).validate()]
+    ["demo.nums: column 'x' is declared int64 but storage has string (no safe cast)"]
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+from neuralake.metadata import readable_type
+from neuralake.tables.base import Table, _castable, to_polars_schema
+
+if TYPE_CHECKING:
+    from neuralake.catalog import Catalog
+    from neuralake.storage import StorageConfig
+
+IssueKind = Literal[
+    "missing_column", "extra_column", "type_mismatch", "type_cast", "partitioning", "unreadable"
+]
+CONTRACT_REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ContractIssue:
+    """One difference between a table's declaration and its storage.
+
+    Attributes:
+        table: Qualified name ``db.table``.
+        kind: ``missing_column`` (declared, not stored), ``extra_column`` (stored, not
+            declared), ``type_mismatch`` (no safe cast), ``type_cast`` (differs, but reads cast
+            it safely), ``partitioning`` or ``unreadable`` (storage could not be inspected).
+        column: The column concerned (``None`` for table-level issues).
+        declared: The declared type / partition columns.
+        actual: What storage holds (or the error, for ``unreadable``).
+        severity: ``"error"`` (drift) or ``"warning"`` (``type_cast``).
+    """
+
+    table: str
+    kind: IssueKind
+    column: str | None
+    declared: str | None
+    actual: str | None
+    severity: Literal["error", "warning"] = "error"
+
+    def message(self) -> str:
+        """A one-line, readable description."""
+        col = f"column {self.column!r}"
+        text = {
+            "missing_column": f"{col} is declared ({self.declared}) but not in storage",
+            "extra_column": f"{col} is in storage ({self.actual}) but not declared",
+            "type_mismatch": f"{col} is declared {self.declared} but storage has {self.actual} "
+            "(no safe cast)",
+            "type_cast": f"{col} is declared {self.declared}, storage has {self.actual} "
+            "(read with a safe cast)",
+            "partitioning": f"declared partitioning {self.declared} but storage is partitioned "
+            f"by {self.actual}",
+            "unreadable": f"storage could not be inspected: {self.actual}",
+        }[self.kind]
+        return f"{self.table}: {text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "message": self.message()}
+
+
+def _plural(items: Sequence[str]) -> str:
+    return "[" + ", ".join(items) + "]" if items else "none"
+
+
+def compare(
+    table: str,
+    declared: pl.Schema,
+    actual: pl.Schema,
+    *,
+    ignore_missing: Sequence[str] = (),
+) -> list[ContractIssue]:
+    """Column differences between a declared and a stored schema (order is ignored)."""
+    issues = [
+        ContractIssue(table, "missing_column", name, readable_type(dtype), None)
+        for name, dtype in declared.items()
+        if name not in actual and name not in ignore_missing
+    ]
+    issues += [
+        ContractIssue(table, "extra_column", name, None, readable_type(dtype))
+        for name, dtype in actual.items()
+        if name not in declared
+    ]
+    for name, dtype in declared.items():
+        if name in actual and actual[name] != dtype:
+            ok = _castable(actual[name], dtype)
+            issues.append(
+                ContractIssue(
+                    table,
+                    "type_cast" if ok else "type_mismatch",
+                    name,
+                    readable_type(dtype),
+                    readable_type(actual[name]),
+                    "warning" if ok else "error",
+                )
+            )
+    return issues
+
+
+def stored_layout(table: Table, storage: StorageConfig) -> tuple[pl.Schema, tuple[str, ...] | None]:
+    """What storage holds for ``table``: its schema and partition columns (``None``: unknown).
+
+    For Parquet tables the partition names come from the folders of one file; for the
+    ``directory`` scheme only their number is known, so the declared names are returned when the
+    depth matches.
+    """
+    from neuralake.tables.delta import NeuralakeDeltaTable, _schema_of
+    from neuralake.tables.parquet import ParquetTable
+
+    if isinstance(table, NeuralakeDeltaTable):
+        dt = table.delta_table(storage)
+        return _schema_of(dt), tuple(dt.metadata().partition_columns)
+    if isinstance(table, ParquetTable):
+        return _parquet_layout(table, storage)
+    raw = copy.copy(table)  # read without the declaration, to see what the source returns
+    raw.declared_schema = None
+    return raw.read(None, None, storage).collect_schema(), None
+
+
+def _parquet_layout(table: Any, storage: StorageConfig) -> tuple[pl.Schema, tuple[str, ...]]:
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
+
+    from neuralake.errors import StorageError
+    from neuralake.storage import arrow_filesystem
+
+    fs, root = arrow_filesystem(table.uri, storage)
+    infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+    files = sorted(
+        i.path
+        for i in infos
+        if i.type == pafs.FileType.File
+        and i.path.endswith(".parquet")
+        and not any(p.startswith(("_", ".")) for p in i.path[len(root) :].split("/") if p)
+    )
+    if not files:
+        raise StorageError(f"Table {table.name!r}: no Parquet files under {table.uri}.")
+    schema = to_polars_schema(pq.read_schema(files[0], filesystem=fs))
+    folders = files[0][len(root) :].strip("/").split("/")[:-1]
+    if table.scheme == "hive":
+        parts = tuple(f.split("=", 1)[0] for f in folders if "=" in f)
+    else:
+        parts = table.partitions if len(folders) == len(table.partitions) else tuple(folders)
+    return schema, parts
+
+
+def check_table(qualified: str, table: Table, storage: StorageConfig) -> list[ContractIssue]:
+    """Every contract issue of one table (``unreadable`` if storage cannot be inspected)."""
+    try:
+        actual, partitions = stored_layout(table, storage)
+    except Exception as exc:
+        text = storage.redact(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        return [ContractIssue(qualified, "unreadable", None, None, text)]
+    issues: list[ContractIssue] = []
+    if partitions is not None and tuple(partitions) != tuple(table.partitions):
+        issues.append(
+            ContractIssue(
+                qualified,
+                "partitioning",
+                None,
+                _plural(table.partitions),
+                _plural(partitions),
+            )
+        )
+    if table.declared_schema is not None:
+        from neuralake.tables.parquet import ParquetTable
+
+        folder_columns = table.partitions if isinstance(table, ParquetTable) else ()
+        issues += compare(qualified, table.declared_schema, actual, ignore_missing=folder_columns)
+    return issues
+
+
+def check_catalog(catalog: Catalog, tables: Sequence[str] | None = None) -> list[ContractIssue]:
+    """Contract issues of every table in ``catalog`` (or of ``tables``), sorted by table."""
+    names = list(tables) if tables is not None else catalog.list_tables(include_deprecated=True)
+    issues: list[ContractIssue] = []
+    for name in names:
+        db, table = catalog.resolve(name)
+        cfg = table.resolve_storage(catalog=catalog.storage)
+        issues += check_table(f"{db}.{table.name}", table, cfg)
+    return issues
+
+
+def report_dict(issues: Sequence[ContractIssue], tables_checked: int) -> dict[str, Any]:
+    """The stable JSON form of a check (``neuralake check --json``)."""
+    return {
+        "version": CONTRACT_REPORT_VERSION,
+        "ok": not any(i.severity == "error" for i in issues),
+        "tables_checked": tables_checked,
+        "errors": sum(i.severity == "error" for i in issues),
+        "warnings": sum(i.severity == "warning" for i in issues),
+        "issues": [i.to_dict() for i in issues],
+    }
+
+
+def format_report(issues: Sequence[ContractIssue], tables: Sequence[str]) -> str:
+    """A readable report: one block per table with issues, then a summary line."""
+    lines: list[str] = []
+    by_table: dict[str, list[ContractIssue]] = {}
+    for issue in issues:
+        by_table.setdefault(issue.table, []).append(issue)
+    for name in tables:
+        found = by_table.get(name, [])
+        if not found:
+            lines.append(f"ok     {name}")
+            continue
+        lines.append(f"DRIFT  {name}")
+        for issue in found:
+            text = issue.message().split(": ", 1)[1]
+            lines.append(f"         {issue.severity:<7}  {issue.kind:<14} {text}")
+    errors = sum(i.severity == "error" for i in issues)
+    warnings = len(issues) - errors
+    drifted = len({i.table for i in issues if i.severity == "error"})
+    lines.append(
+        f"{len(tables)} tables checked: {drifted} with drift, {errors} errors, {warnings} warnings"
+    )
+    return "\n".join(lines)
