@@ -1,0 +1,1 @@
+"""Reproducible neuralake benchmarks (run ``python -m bench.run_all``)."""

@@ -1,0 +1,1 @@
+"""Example catalogs for neuralake (``examples.tpch`` is the TPC-H demo lake)."""
