@@ -1,0 +1,423 @@
+"""Render the static catalog site: index → database → table pages, assets and search index.
+
+Pages are rendered from the metadata export (:mod:`neuralake.export.metadata`) one table at a
+time (nothing but a short summary per table is kept in memory), written into a temporary folder
+next to ``out`` and moved into place when complete. Output is deterministic: same catalog and
+same storage state → byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace as NS
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from neuralake.errors import NeuralakeError
+from neuralake.export.metadata import entry_for
+from neuralake.export.site import markup, search
+from neuralake.export.site.paths import RESERVED_ROOT, Slugs
+from neuralake.export.site.progress import Progress
+from neuralake.export.site.snippets import table_snippets
+
+if TYPE_CHECKING:
+    from neuralake.catalog import Catalog
+    from neuralake.tables.base import Table
+
+logger = logging.getLogger("neuralake")
+
+MARKER = ".neuralake-site"
+HISTORY_LIMIT = 10
+ASSETS = ("site.css", "site.js")
+
+
+class SiteBuildError(NeuralakeError):
+    """The site could not be built, or (with ``strict``) some tables could not be read."""
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """What :func:`build_site` did.
+
+    Attributes:
+        out: The site folder.
+        tables: Number of table pages written.
+        failed: ``"db.table: reason"`` for every table whose schema or freshness failed.
+        seconds: Wall-clock build time.
+    """
+
+    out: Path
+    tables: int
+    failed: tuple[str, ...]
+    seconds: float
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("neuralake.export.site", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    return env
+
+
+@dataclass
+class _Db:
+    name: str
+    slug: str
+    tables: list[NS] = field(default_factory=list)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"  # pragma: no cover
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return ""
+    return iso.replace("T", " ")[:19] + (" UTC" if iso.endswith(("+00:00", "Z")) else "")
+
+
+class _Sources:
+    """Turns a table's source location into a repo-relative label and optional link."""
+
+    def __init__(self, repo_url: str | None) -> None:
+        self.repo_url = repo_url
+        self.cwd = Path.cwd().resolve()
+        self._roots: dict[str, Path | None] = {}
+
+    def _root(self, folder: Path) -> Path | None:
+        key = str(folder)
+        if key not in self._roots:
+            found = None
+            for parent in (folder, *folder.parents):
+                if (parent / ".git").exists():
+                    found = parent
+                    break
+            if found is None and folder.is_relative_to(self.cwd):
+                found = self.cwd
+            self._roots[key] = found
+        return self._roots[key]
+
+    def info(self, source: dict[str, Any] | None) -> dict[str, str | None] | None:
+        if not source:
+            return None
+        name = f"{source['module']}.{source['qualname']}"
+        rel = None
+        if source.get("file"):
+            path = Path(source["file"])
+            if path.is_absolute():
+                root = self._root(path.parent)
+                if root is not None and path.is_relative_to(root):
+                    rel = path.relative_to(root).as_posix()
+            elif ".." not in path.parts:
+                rel = path.as_posix()
+        line = source.get("line")
+        if rel is None:
+            return {"label": name, "href": None}
+        label = f"{rel}:{line}" if line else rel
+        href = None
+        if self.repo_url:
+            try:
+                href = markup.safe_url(
+                    self.repo_url.format(path=quote(rel), line=line or 1, module=source["module"])
+                )
+            except (KeyError, IndexError, ValueError):
+                href = None
+        return {"label": f"{label} ({name})", "href": href}
+
+
+def _ns(value: dict[str, Any] | None) -> NS | None:
+    return None if value is None else NS(**value)
+
+
+def _extra(extra: dict[str, Any]) -> list[NS]:
+    rows = []
+    for key, value in extra.items():
+        if isinstance(value, str):
+            text = value
+        else:
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+        rows.append(NS(key=str(key).replace("_", " "), text=text, href=markup.safe_url(value)))
+    return rows
+
+
+class _Builder:
+    def __init__(self, tmp: Path, repo_url: str | None, multi: bool, site_title: str,
+                 indexer: search.StreamingIndexer | None) -> None:  # fmt: skip
+        self.tmp = tmp
+        self.indexer = indexer
+        self.sources = _Sources(repo_url)
+        self.multi = multi
+        self.site_title = site_title
+        env = environment()
+        self.t_table = env.get_template("table.html")
+        self.t_db = env.get_template("database.html")
+        self.t_index = env.get_template("index.html")
+        self.failed: list[str] = []
+        self.failed_links: list[dict[str, str]] = []
+        self.count = 0
+
+    def write(self, rel: str, html: str) -> None:
+        with open(self.tmp / rel, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(html)
+
+    def table_page(self, catalog_name: str, reference: str | None, table: Table,
+                   entry: dict[str, Any]) -> str:  # fmt: skip
+        stats = set(entry.get("stats_columns") or ())
+        keys = set(entry["unique_columns"])
+        # Objects with attributes (not dicts) keep Jinja's attribute lookups on the fast path.
+        columns = [
+            NS(name=c["name"], type=c["type"], doc=markup.markdown_inline(c["description"]),
+               partition=c["partition"], key=c["name"] in keys, stats=c["name"] in stats)
+            for c in entry["columns"] or ()
+        ]  # fmt: skip
+        fresh = entry["freshness"]
+        if fresh is not None:
+            fresh = NS(
+                **fresh, when=_when(fresh["timestamp"]), size=human_bytes(fresh["size_bytes"])
+            )
+        history = [NS(**h, when=_when(h["timestamp"])) for h in entry.get("history") or ()]
+        snips = table_snippets(reference, entry["database"], entry["name"], table.docs_filters,
+                               table.docs_columns)  # fmt: skip
+        snippets = [
+            NS(id="snippet-python", kind="python", title="Python", code=snips.python),
+            NS(id="snippet-sql", kind="python-sql", title="SQL (Python)", code=snips.sql),
+            NS(id="snippet-cli", kind="shell", title="Command line", code=snips.cli),
+        ]
+        return self.t_table.render(
+            root="../../",
+            site_title=self.site_title,
+            indexed=True,
+            catalog=catalog_name,
+            multi=self.multi,
+            t=NS(**entry),
+            columns=columns,
+            columns_meta=" ".join(c.name for c in columns),
+            description=markup.markdown(entry["description"]),
+            location=markup.strip_credentials(entry["location"]),
+            source=_ns(self.sources.info(entry["source"])),
+            fresh=fresh,
+            history=history,
+            snippets=snippets,
+            extra=_extra(entry["extra"]),
+        )
+
+    def catalog(self, catalog: Catalog, reference: str | None, cslug: str,
+                progress: Progress) -> dict[str, Any]:  # fmt: skip
+        (self.tmp / cslug).mkdir()
+        db_slugs = Slugs()
+        dbs: dict[str, _Db] = {}
+        for name in catalog.dbs:
+            dbs[name] = _Db(name, db_slugs.take(name))
+            (self.tmp / cslug / dbs[name].slug).mkdir()
+        table_slugs: dict[str, Slugs] = {name: Slugs(frozenset({"index"})) for name in dbs}
+        for db_name, table, entry in _safe_entries(catalog):
+            db = dbs[db_name]
+            tslug = table_slugs[db_name].take(entry["name"])
+            rel = f"{cslug}/{db.slug}/{tslug}.html"
+            page = self.table_page(catalog.name, reference, table, entry)
+            self.write(rel, page)
+            if self.indexer is not None:
+                self._index(rel, page)
+            qualified = f"{db_name}.{entry['name']}"
+            if entry["error"]:
+                self.failed.append(f"{qualified}: {entry['error']}")
+                self.failed_links.append(
+                    {"href": rel, "label": f"{catalog.name}: {qualified}", "error": entry["error"]}
+                )
+            db.tables.append(NS(
+                name=entry["name"], href=f"{tslug}.html", type=entry["type"],
+                owner=entry["owner"], tags=entry["tags"],
+                excerpt=markup.excerpt(entry["description"]),
+                deprecated=bool(entry["deprecated"]), error=bool(entry["error"]),
+            ))  # fmt: skip
+            self.count += 1
+            progress.advance()
+        summaries = []
+        for db in dbs.values():
+            self.write(
+                f"{cslug}/{db.slug}/index.html",
+                self.t_db.render(root="../../", site_title=self.site_title, indexed=False,
+                                 catalog=catalog.name, db=db.name, tables=db.tables),
+            )  # fmt: skip
+            owners = Counter(t.owner for t in db.tables if t.owner)
+            tags = Counter(tag for t in db.tables for tag in t.tags)
+            summaries.append({
+                "name": db.name, "href": f"{cslug}/{db.slug}/index.html", "tables": len(db.tables),
+                "types": sorted({t.type for t in db.tables}),
+                "owners": [o for o, _ in sorted(owners.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
+                "tags": [t for t, _ in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:6]],
+                "failed": sum(t.error for t in db.tables),
+                "listed": [NS(name=t.name, href=f"{cslug}/{db.slug}/{t.href}")
+                           for t in db.tables] if len(db.tables) <= 12 else [],
+            })  # fmt: skip
+            db.tables = []  # free memory early
+        return {"name": catalog.name, "slug": cslug, "databases": summaries,
+                "tables": sum(d["tables"] for d in summaries)}  # fmt: skip
+
+    def _index(self, rel: str, page: str) -> None:
+        assert self.indexer is not None
+        try:
+            self.indexer.add("/" + rel, page)
+        except OSError as exc:  # the service died: index the written files at the end instead
+            logger.warning("Pagefind service stopped (%s); will index the written pages", exc)
+            self.indexer.close()
+            self.indexer = None
+
+    def finish_search(self) -> None:
+        """Write the Pagefind bundle (streamed if possible, else by indexing the written files)."""
+        if self.indexer is not None:
+            try:
+                self.indexer.finish(self.tmp / "pagefind")
+                return
+            except (search.SearchIndexError, OSError) as exc:
+                logger.warning(
+                    "Pagefind service failed (%s); indexing the written pages instead", exc
+                )
+                shutil.rmtree(self.tmp / "pagefind", ignore_errors=True)
+        search.build_index(self.tmp)
+
+    def index(self, catalogs: list[dict[str, Any]]) -> None:
+        self.write(
+            "index.html",
+            self.t_index.render(
+                root="", site_title=self.site_title, indexed=False, catalogs=catalogs,
+                total=sum(c["tables"] for c in catalogs), failed=self.failed_links[:50],
+                failed_more=max(0, len(self.failed_links) - 50),
+            ),
+        )  # fmt: skip
+
+
+def _safe_entries(catalog: Catalog) -> Any:
+    """Export entries; a table whose metadata itself raises still gets an (error) entry."""
+    for db_name, table in catalog.registry.items():
+        try:
+            entry = entry_for(catalog, db_name, table, history=HISTORY_LIMIT)
+        except Exception as exc:  # metadata() of a custom table type failed
+            entry = _broken_entry(db_name, table, f"{type(exc).__name__}: {exc}")
+        yield db_name, table, entry
+
+
+def _broken_entry(db_name: str, table: Table, error: str) -> dict[str, Any]:
+    src = getattr(table, "source", None)
+    return {
+        "name": table.name, "database": db_name, "qualified_name": f"{db_name}.{table.name}",
+        "type": getattr(table, "table_type", "unknown"), "description": "", "owner": None,
+        "tags": [], "columns": None, "partitions": [], "partitioning_scheme": None,
+        "location": None, "unique_columns": [], "docs_filters": [], "docs_columns": None,
+        "deprecated": None, "source": None if src is None else src.to_dict(), "extra": {},
+        "freshness": None, "error": error, "history": None, "stats_columns": None,
+    }  # fmt: skip
+
+
+def _catalog_slugs(catalogs: Sequence[tuple[Catalog, str | None]]) -> list[str]:
+    slugs = Slugs(RESERVED_ROOT)
+    return [slugs.take(c.name.lower() or "catalog") for c, _ in catalogs]
+
+
+def _prepare_out(out: Path) -> Path:
+    if out.exists():
+        if not out.is_dir():
+            raise SiteBuildError(f"{out} exists and is not a folder.")
+        if any(out.iterdir()) and not (out / MARKER).exists():
+            raise SiteBuildError(
+                f"{out} is not empty and was not built by neuralake; choose an empty or new folder."
+            )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.building-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    return tmp
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def build_site(
+    catalogs: Sequence[tuple[Catalog, str | None]],
+    out: str | Path,
+    *,
+    strict: bool = False,
+    repo_url: str | None = None,
+    progress: bool | None = None,
+) -> SiteReport:
+    """Build the static catalog site into ``out``; see :func:`neuralake.export.site.build_site`."""
+    start = time.perf_counter()
+    catalogs = list(catalogs)
+    if not catalogs:
+        raise SiteBuildError("No catalog to build a site for.")
+    out = Path(out).resolve()
+    tmp = _prepare_out(out)
+    total = sum(len(c.registry.items()) for c, _ in catalogs)
+    bar = Progress(total, "Building pages", progress)
+    title = catalogs[0][0].name if len(catalogs) == 1 else "Data catalog"
+    indexer = None
+    try:
+        try:
+            indexer = search.StreamingIndexer()
+        except (search.SearchIndexError, OSError) as exc:
+            logger.warning("Cannot start the Pagefind service (%s); indexing files instead", exc)
+            indexer = None
+        builder = _Builder(tmp, repo_url, len(catalogs) > 1, title, indexer)
+        summaries = [
+            builder.catalog(cat, ref, slug, bar)
+            for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)
+        ]
+        builder.index(summaries)
+        (tmp / "assets").mkdir()
+        assets = Path(__file__).parent / "assets"
+        for name in ASSETS:
+            shutil.copyfile(assets / name, tmp / "assets" / name)
+        (tmp / MARKER).write_text("neuralake static catalog site\n", encoding="utf-8")
+        bar.stage("Indexing for search")
+        try:
+            builder.finish_search()
+        except search.SearchIndexError as exc:
+            raise SiteBuildError(str(exc)) from exc
+        _swap_into_place(tmp, out)
+    except BaseException:
+        if indexer is not None:
+            indexer.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        bar.close()
+    report = SiteReport(out=out, tables=builder.count, failed=tuple(builder.failed),
+                        seconds=round(time.perf_counter() - start, 3))  # fmt: skip
+    if strict and report.failed:
+        raise SiteBuildError(
+            f"{len(report.failed)} table(s) could not be read (site written to {out}):\n  "
+            + "\n  ".join(report.failed)
+        )
+    return report
