@@ -130,7 +130,9 @@ class NeuralakeDeltaTable(Table):
             lf = normalize(lf, source, self.declared_schema)
         if self.unique_columns:
             # scan_delta yields files newest first: the first row per key is the latest write.
-            lf = lf.unique(self.unique_columns, keep="first", maintain_order=True)
+            # Filters run after this (an older version of a key must never resurface), except
+            # those on key columns, which Polars pushes below it into the scan.
+            lf = lf.unique(self.unique_columns, keep="first")
         return lf
 
     def discover_schema(self, storage: StorageConfig) -> pl.Schema:
@@ -370,10 +372,7 @@ class NeuralakeDeltaTable(Table):
 
 
 def _schema_of(table: DeltaTable) -> pl.Schema:
-    import pyarrow as pa
-
-    arrow = pa.schema(table.schema().to_arrow())
-    return pl.from_arrow(arrow.empty_table()).schema  # type: ignore[union-attr]
+    return pl.Schema(table.schema())  # through the Arrow C schema interface
 
 
 def _as_datetime(value: dt.datetime | str) -> dt.datetime:
