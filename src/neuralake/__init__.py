@@ -34,6 +34,7 @@ from neuralake.errors import (
     NeuralakeError,
     SchemaMismatchError,
     StorageError,
+    TableExistsError,
     TableNotFoundError,
 )
 from neuralake.filters import Filter
@@ -79,6 +80,7 @@ __all__ = [
     "StorageConfig",
     "StorageError",
     "Table",
+    "TableExistsError",
     "TableMetadata",
     "TableNotFoundError",
     "__version__",

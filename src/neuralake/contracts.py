@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from neuralake.metadata import readable_type
-from neuralake.tables.base import Table, _castable, to_polars_schema
+from neuralake.tables.base import Table, castable, to_polars_schema
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
@@ -101,7 +101,7 @@ def compare(
     ]
     for name, dtype in declared.items():
         if name in actual and actual[name] != dtype:
-            ok = _castable(actual[name], dtype)
+            ok = castable(actual[name], dtype)
             issues.append(
                 ContractIssue(
                     table,

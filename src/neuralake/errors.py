@@ -52,6 +52,10 @@ class SchemaMismatchError(NeuralakeError, ValueError):
     """Stored or written data does not match the declared schema."""
 
 
+class TableExistsError(NeuralakeError, FileExistsError):
+    """``mode="error"`` or ``create()`` found a Delta table already at the location."""
+
+
 class StorageError(NeuralakeError, OSError):
     """Storage is unreachable, misconfigured, or the table path does not exist."""
 

@@ -19,9 +19,9 @@ from neuralake import (
     Partition,
     SchemaMismatchError,
     StorageError,
+    TableExistsError,
 )
 from neuralake.contracts import ContractIssue, format_report
-from neuralake.tables.delta_write import TableExistsError
 
 from .conftest import Backend
 

@@ -312,7 +312,7 @@ def check_castable(source: pl.Schema, declared: pl.Schema, table: str) -> None:
     problems = [
         f"{name}: stored {readable_type(source[name])}, declared {readable_type(dtype)}"
         for name, dtype in declared.items()
-        if name in source and source[name] != dtype and not _castable(source[name], dtype)
+        if name in source and source[name] != dtype and not castable(source[name], dtype)
     ]
     if problems:
         raise SchemaMismatchError(
@@ -322,7 +322,7 @@ def check_castable(source: pl.Schema, declared: pl.Schema, table: str) -> None:
         )
 
 
-def _castable(src: PolarsDataType, dst: PolarsDataType) -> bool:
+def castable(src: PolarsDataType, dst: PolarsDataType) -> bool:
     """Lossless-in-practice casts the catalog applies silently when reading."""
     if src == dst or isinstance(src, pl.Null):
         return True
@@ -335,8 +335,8 @@ def _castable(src: PolarsDataType, dst: PolarsDataType) -> bool:
     if isinstance(src, pl.Datetime) and isinstance(dst, pl.Datetime):
         return True
     if isinstance(src, pl.List) and isinstance(dst, pl.List):
-        return _castable(src.inner, dst.inner)
+        return castable(src.inner, dst.inner)
     if isinstance(src, pl.Struct) and isinstance(dst, pl.Struct):
         have = {f.name: f.dtype for f in src.fields}
-        return all(f.name not in have or _castable(have[f.name], f.dtype) for f in dst.fields)
+        return all(f.name not in have or castable(have[f.name], f.dtype) for f in dst.fields)
     return False

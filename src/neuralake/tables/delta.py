@@ -33,6 +33,8 @@ class NeuralakeDeltaTable(Table):
         uri: Table root: a local path or ``s3://bucket/prefix``.
         schema: Declared schema (``pyarrow.Schema``, ``pl.Schema`` or dict).
         partition_by: Partition columns.
+        allow_unsafe_rename: Let writes on S3 stores without conditional PUT use delta-rs'
+            unsafe rename (safe only with a single writer).
         **kwargs: Documentation arguments of :class:`~neuralake.tables.base.Table`.
 
     Example:
@@ -47,9 +49,16 @@ class NeuralakeDeltaTable(Table):
     table_type = "delta"
 
     def __init__(
-        self, name: str, uri: str, *, partition_by: Sequence[str] = (), **kwargs: Any
+        self,
+        name: str,
+        uri: str,
+        *,
+        partition_by: Sequence[str] = (),
+        allow_unsafe_rename: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(name, **kwargs)
+        self.allow_unsafe_rename = allow_unsafe_rename
         self.uri = uri.rstrip("/")
         self.partition_by = tuple(partition_by)
         if self.declared_schema is not None:
@@ -175,10 +184,6 @@ class NeuralakeDeltaTable(Table):
         return pl.DataFrame(rows, schema=schema)
 
     # -- writes and maintenance (implemented in neuralake.tables.delta_write) --------------------
-
-    allow_unsafe_rename: bool = False
-    """Opt in to delta-rs' unsafe-rename commits on S3 stores without conditional PUT (single
-    writer only; see :mod:`neuralake.tables.delta_write`)."""
 
     def exists(self, storage: StorageConfig | None = None) -> bool:
         """True when a Delta table exists at :attr:`uri`."""

@@ -29,8 +29,8 @@ S3 and S3-compatible stores:
 
     For a store without conditional PUT, concurrent writers can silently overwrite each other's
     commits. The unsafe-rename mode that accepts this (``AWS_S3_ALLOW_UNSAFE_RENAME``) is refused
-    unless the table opts in with ``table.allow_unsafe_rename = True`` (use it only with a
-    single writer); the environment variable alone is rejected.
+    unless the table opts in with ``NeuralakeDeltaTable(..., allow_unsafe_rename=True)`` (use it
+    only with a single writer); the environment variable alone is rejected.
 """
 
 from __future__ import annotations
@@ -50,10 +50,11 @@ from neuralake.errors import (
     NeuralakeError,
     SchemaMismatchError,
     StorageError,
+    TableExistsError,
 )
 from neuralake.metadata import readable_type
 from neuralake.storage import StorageConfig, arrow_filesystem, is_remote, storage_options
-from neuralake.tables.base import _castable
+from neuralake.tables.base import castable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -73,10 +74,6 @@ BACKOFF_CAP_SECONDS = 2.0
 
 _MODES = ("append", "overwrite", "error", "ignore")
 _T = TypeVar("_T")
-
-
-class TableExistsError(NeuralakeError, FileExistsError):
-    """``mode="error"`` or :func:`create` found a Delta table already at the location."""
 
 
 @dataclass(frozen=True)
@@ -146,14 +143,14 @@ def write_storage_options(table: NeuralakeDeltaTable, cfg: StorageConfig) -> dic
     opts = storage_options(table.uri, cfg)
     if opts is None:
         return None
-    opted_in = bool(getattr(table, "allow_unsafe_rename", False))
+    opted_in = table.allow_unsafe_rename
     env = os.environ.get("AWS_S3_ALLOW_UNSAFE_RENAME", "").strip().lower()
     if env in ("1", "true", "yes") and not opted_in:
         raise StorageError(
             f"Table {table.name!r}: AWS_S3_ALLOW_UNSAFE_RENAME is set, but unsafe renames can "
             "lose commits when several writers run at once. S3, MinIO and R2 support "
             "conditional PUT, which needs no setting; unset the variable, or opt in for a "
-            "single-writer store with `table.allow_unsafe_rename = True`."
+            "single-writer store with `NeuralakeDeltaTable(..., allow_unsafe_rename=True)`."
         )
     opts["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true" if opted_in else "false"
     return opts
@@ -333,7 +330,7 @@ def schema_differences(
         f"column {name!r} is {readable_type(have[name])}, declared {readable_type(dtype)} "
         "(no safe cast)"
         for name, dtype in declared.items()
-        if name in have and have[name] != dtype and not _castable(have[name], dtype)
+        if name in have and have[name] != dtype and not castable(have[name], dtype)
     ]
     return problems
 
