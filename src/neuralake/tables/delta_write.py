@@ -808,18 +808,23 @@ def check_files_present(
     dt_loaded: DeltaTable | None,
 ) -> None:
     """Raise :class:`StorageError` naming the oldest readable version if ``version``'s data
-    files were vacuumed (one listing of the table folder)."""
+    files were vacuumed (the folder is listed only when the version has files the current one
+    no longer references)."""
     from deltalake import DeltaTable
 
     opts = storage_options(table.uri, cfg)
     dt = dt_loaded
     if dt is None:
         dt = DeltaTable(table.uri, storage_options=opts, version=version)
+    latest = DeltaTable(table.uri, storage_options=opts)
+    # Vacuum only removes files the current version no longer references: list only if some exist.
+    candidates = set(dt.file_uris()) - set(latest.file_uris())
+    if not candidates:
+        return
     existing = _existing_files(table, cfg)
-    missing = _missing(dt, existing)
+    missing = sorted(u for u in candidates if _uri_path(u) not in existing)
     if not missing:
         return
-    latest = DeltaTable(table.uri, storage_options=opts)
     oldest = latest.version()
     for v in range(latest.version() - 1, version, -1):
         latest.load_as_version(v)
