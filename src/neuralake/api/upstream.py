@@ -85,6 +85,8 @@ class UpstreamPool:
     async def _connect(self, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         try:
             return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
+        except TimeoutError:  # a slow answer (504), not a dead server; TimeoutError is an OSError
+            raise
         except OSError as exc:
             raise UpstreamError(f"Cannot connect to ROAPI: {exc}") from exc
 
