@@ -156,7 +156,8 @@ def cmd_site_build(ns: argparse.Namespace) -> int:
 
     refs = ns.catalogs or [configured_reference()]
     pairs = [load(r) for r in refs]
-    report = build_site(pairs, ns.out, strict=ns.strict, repo_url=ns.repo_url)
+    report = build_site(pairs, ns.out, strict=ns.strict, repo_url=ns.repo_url,
+                        api_url=ns.api_url)  # fmt: skip
     print(f"built {report.out}: {report.tables} tables in {report.seconds:.1f}s")
     for failure in report.failed:
         print(f"  failed: {failure}", file=sys.stderr)
@@ -197,7 +198,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         return 0
     from neuralake.export.site import build_site, serve
 
-    report = build_site([(catalog, ref)], ns.out, repo_url=ns.repo_url)
+    report = build_site([(catalog, ref)], ns.out, repo_url=ns.repo_url, api_url=ns.api_url)
     print(f"built {report.out}: {report.tables} tables in {report.seconds:.1f}s")
     if not ns.no_serve:
         serve(ns.out, port=ns.port)
@@ -375,6 +376,10 @@ def parser() -> argparse.ArgumentParser:
         "--repo-url",
         help="source link template, e.g. https://github.com/o/r/blob/main/{path}#L{line}",
     )
+    s.add_argument(
+        "--api-url", metavar="URL",
+        help="base URL of the read-only API; table pages then show a curl snippet",
+    )  # fmt: skip
     s.set_defaults(func=cmd_site_build)
     s = site_sub.add_parser("serve", help="serve a built site on 127.0.0.1")
     s.add_argument("directory", nargs="?", default="site")
@@ -390,6 +395,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-serve", action="store_true", help="build but do not serve")
     s.add_argument("--no-site", action="store_true", help="only generate the lake and run a query")
     s.add_argument("--repo-url", help="source link template for the site (see `site build`)")
+    s.add_argument(
+        "--api-url",
+        metavar="URL",
+        help="API base URL for the site's curl snippets (see `site build`)",
+    )
     s.set_defaults(func=cmd_demo)
 
     delta = sub.add_parser("delta", help="Delta table history and maintenance")

@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from neuralake.errors import NeuralakeError
 from neuralake.export.metadata import entry_for
 from neuralake.export.site import markup, search
+from neuralake.export.site.names import NameIndex
 from neuralake.export.site.paths import RESERVED_ROOT, Slugs
 from neuralake.export.site.progress import Progress
 from neuralake.export.site.snippets import table_snippets
@@ -39,7 +40,13 @@ logger = logging.getLogger("neuralake")
 
 MARKER = ".neuralake-site"
 HISTORY_LIMIT = 10
-ASSETS = ("site.css", "site.js")
+ASSETS = ("site.css", "site.js", "search-worker.js")
+#: Table types the read-only API (ROAPI) serves directly; function tables need materialising.
+API_TYPES = frozenset({"delta", "parquet"})
+#: Pagefind weights of a table's name, column names and owner; deprecated tables get the low ones
+#: so they rank below current tables.
+WEIGHTS = NS(name=10, column=6, owner=4)
+DEPRECATED_WEIGHTS = NS(name=2, column=1, owner=1)
 
 
 class SiteBuildError(NeuralakeError):
@@ -166,8 +173,11 @@ def _extra(extra: dict[str, Any]) -> list[NS]:
 
 class _Builder:
     def __init__(self, tmp: Path, repo_url: str | None, multi: bool, site_title: str,
-                 indexer: search.StreamingIndexer | None) -> None:  # fmt: skip
+                 indexer: search.StreamingIndexer | None,
+                 api_url: str | None = None) -> None:  # fmt: skip
         self.tmp = tmp
+        self.api_url = api_url
+        self.names = NameIndex()
         self.indexer = indexer
         self.sources = _Sources(repo_url)
         self.multi = multi
@@ -207,6 +217,21 @@ class _Builder:
             NS(id="snippet-sql", kind="python-sql", title="SQL (Python)", code=snips.sql),
             NS(id="snippet-cli", kind="shell", title="Command line", code=snips.cli),
         ]
+        api_note = None
+        if self.api_url:
+            if entry["type"] in API_TYPES:
+                from neuralake.api import curl_snippet
+
+                code = curl_snippet(self.api_url, entry["database"], entry["name"],
+                                    table.docs_filters, name=table.extra.get("roapi_name"),
+                                    columns=table.docs_columns)  # fmt: skip
+                snippets.append(NS(id="snippet-api", kind="shell", title="HTTP API (curl)",
+                                   code=code))  # fmt: skip
+            else:
+                api_note = (
+                    f"The HTTP API serves only Delta and Parquet tables; this {entry['type']} "
+                    "table is not available there unless it is materialised as one."
+                )
         return self.t_table.render(
             root="../../",
             site_title=self.site_title,
@@ -222,7 +247,10 @@ class _Builder:
             fresh=fresh,
             history=history,
             snippets=snippets,
+            api_note=api_note,
             extra=_extra(entry["extra"]),
+            search_text=markup.plain_text(entry["description"]),
+            w=DEPRECATED_WEIGHTS if entry["deprecated"] else WEIGHTS,
         )
 
     def catalog(self, catalog: Catalog, reference: str | None, cslug: str,
@@ -234,6 +262,7 @@ class _Builder:
             dbs[name] = _Db(name, db_slugs.take(name))
             (self.tmp / cslug / dbs[name].slug).mkdir()
         table_slugs: dict[str, Slugs] = {name: Slugs(frozenset({"index"})) for name in dbs}
+        cat_index = self.names.catalog(catalog.name)
         for db_name, table, entry in _safe_entries(catalog):
             db = dbs[db_name]
             tslug = table_slugs[db_name].take(entry["name"])
@@ -242,6 +271,8 @@ class _Builder:
             self.write(rel, page)
             if self.indexer is not None:
                 self._index(rel, page)
+            self.names.add(entry["name"], db_name, rel, entry["type"], bool(entry["deprecated"]),
+                           cat_index)  # fmt: skip
             qualified = f"{db_name}.{entry['name']}"
             if entry["error"]:
                 self.failed.append(f"{qualified}: {entry['error']}")
@@ -371,6 +402,7 @@ def build_site(
     strict: bool = False,
     repo_url: str | None = None,
     progress: bool | None = None,
+    api_url: str | None = None,
 ) -> SiteReport:
     """Build the static catalog site into ``out``; see :func:`neuralake.export.site.build_site`."""
     start = time.perf_counter()
@@ -389,7 +421,7 @@ def build_site(
         except (search.SearchIndexError, OSError) as exc:
             logger.warning("Cannot start the Pagefind service (%s); indexing files instead", exc)
             indexer = None
-        builder = _Builder(tmp, repo_url, len(catalogs) > 1, title, indexer)
+        builder = _Builder(tmp, repo_url, len(catalogs) > 1, title, indexer, api_url)
         summaries = [
             builder.catalog(cat, ref, slug, bar)
             for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)
@@ -401,6 +433,7 @@ def build_site(
             shutil.copyfile(assets / name, tmp / "assets" / name)
         (tmp / MARKER).write_text("neuralake static catalog site\n", encoding="utf-8")
         bar.stage("Indexing for search")
+        builder.names.write(tmp)
         try:
             builder.finish_search()
         except search.SearchIndexError as exc:

@@ -87,6 +87,15 @@ def excerpt(text: str | None, limit: int = 160) -> str:
     return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
 
 
+def plain_text(text: str | None, limit: int = 600) -> str:
+    """The whole Markdown description as plain text, cut at ``limit`` (what search indexes)."""
+    if not text:
+        return ""
+    plain = re.sub(r"<[^>]*>", " ", _LINK.sub(r"\1", text))
+    plain = _SPACE.sub(" ", _MARKS.sub("", plain)).strip()
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+
+
 def safe_url(value: object) -> str | None:
     """``value`` if it is an absolute http(s) URL, else ``None`` (used for links from ``extra``)."""
     if not isinstance(value, str):

@@ -25,6 +25,14 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # The search page cancels slow searches by stopping its worker mid-download.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def make_server(directory: str | Path, host: str = "127.0.0.1",
                 port: int = 8000) -> http.server.ThreadingHTTPServer:  # fmt: skip
     """A ``ThreadingHTTPServer`` serving ``directory`` (``port=0`` picks a free port)."""
@@ -32,7 +40,7 @@ def make_server(directory: str | Path, host: str = "127.0.0.1",
     if not root.is_dir():
         raise FileNotFoundError(f"No site folder at {root}; build it with `neuralake site build`.")
     handler = functools.partial(_Handler, directory=str(root))
-    return http.server.ThreadingHTTPServer((host, port), handler)
+    return _Server((host, port), handler)
 
 
 def serve(directory: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -56,16 +56,122 @@
     var s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
   }
 
-  /* ---- search ---- */
-  var pf = null, loading = null, seq = 0, shown = 0, current = [], words = [];
-  function pagefind() {
-    if (!loading) {
-      loading = import(new URL("pagefind/pagefind.js", rootUrl()).href).then(function (m) {
-        pf = m;
-        return Promise.resolve(m.options({ excerptLength: 24, noWorker: true })).then(function () { m.init(); return m; });
-      });
+  /* ---- search ----
+     Two sources, queried in parallel: the prebuilt name index (search/names/*.json, at most two
+     small files) answers table-name queries at once and ranks names first; Pagefind (in a web
+     worker, so a slow ranking never blocks typing) adds columns, owners, tags and descriptions. */
+  var seq = 0, shown = 0, total = 0, words = [], seen = {}, late = [];
+  var PAGE = 10;
+  /* Pagefind lives in assets/search-worker.js; a search still running when the next one starts
+     is cancelled by terminating the worker (only once Pagefind has loaded in it, so typing never
+     restarts a download; a new worker loads from the HTTP cache). */
+  var worker = null, workerReady = false, calls = {}, callId = 0, searching = 0;
+  function spawn() {
+    worker = new Worker(new URL("assets/search-worker.js", rootUrl()).href);
+    workerReady = false;
+    worker.onmessage = function (e) {
+      var c = calls[e.data.id];
+      if (!c) return;
+      delete calls[e.data.id];
+      workerReady = true;
+      if (c.op === "search") searching--;
+      if (e.data.error) c.reject(new Error(e.data.error)); else c.resolve(e.data);
+    };
+    worker.onerror = function (e) {
+      e.preventDefault();
+      dropCalls(new Error(e.message || "search worker failed"));
+      worker = null;
+    };
+    call("init").catch(function () { /* reported by the calls that follow */ });
+  }
+  function dropCalls(err) {
+    Object.keys(calls).forEach(function (k) { calls[k].reject(err); });
+    calls = {}; searching = 0;
+  }
+  function call(op, args) {
+    if (!worker) spawn();
+    var msg = args || {};
+    msg.op = op; msg.id = ++callId; msg.pagefind = new URL("pagefind/pagefind.js", rootUrl()).href;
+    if (op === "search") searching++;
+    return new Promise(function (resolve, reject) {
+      calls[msg.id] = { op: op, resolve: resolve, reject: reject };
+      worker.postMessage(msg);
+    });
+  }
+  function cancelSearch() {
+    if (worker && workerReady && searching > 0) {
+      worker.terminate(); worker = null;
+      var err = new Error("cancelled"); err.cancelled = true;
+      dropCalls(err);
     }
-    return loading;
+  }
+  var shards = {};
+  function fetchJson(rel) {
+    if (!(rel in shards)) {
+      shards[rel] = fetch(new URL(rel, rootUrl()).href).then(function (r) {
+        return r.ok ? r.json() : null;
+      }).catch(function () { return null; });
+    }
+    return shards[rel];
+  }
+  function shardFile(key) {
+    if (/^[a-z0-9_-]+$/.test(key)) return "search/names/" + key + ".json";
+    var hex = "";
+    new TextEncoder().encode(key).forEach(function (b) { hex += (b < 16 ? "0" : "") + b.toString(16); });
+    return "search/names/~" + hex + ".json";
+  }
+  function nameTokens(low) {
+    return [low].concat(low.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean));
+  }
+  /* Table names matching the query, best first (exact name, name prefix, whole words, prefixes;
+     deprecated tables after current ones). */
+  function nameSearch(q, filters) {
+    var low = q.trim().toLowerCase();
+    var ws = low.split(/\s+/).filter(Boolean);
+    if (!ws.length) return Promise.resolve([]);
+    var look = Array.from(ws.slice().sort(function (a, b) { return b.length - a.length; })[0]);
+    if (look.length < 2) return Promise.resolve([]);
+    var root = look.slice(0, 2).join("");
+    return fetchJson("search/names/index.json").then(function (ix) {
+      if (!ix || ix.roots.indexOf(root) < 0) return null;
+      return fetchJson(shardFile(root));
+    }).then(function (s) {
+      if (!s) return null;
+      var split = {};
+      (s.split || []).forEach(function (k) { split[k] = 1; });
+      var n = 2;
+      while (split[look.slice(0, n).join("")] && look.length > n) n++;
+      var key = look.slice(0, n).join("");
+      return Promise.all([key === root ? s : fetchJson(shardFile(key)), fetchJson("search/names/index.json")]);
+    }).then(function (got) {
+      if (!got || !got[0]) return [];
+      var cats = (got[1] && got[1].catalogs) || [];
+      var hits = [];
+      got[0].t.forEach(function (row) {
+        var name = row[0].toLowerCase(), toks = nameTokens(name), rank = 3, exact = true;
+        if (filters.database && filters.database !== row[1]) return;
+        if (filters.type && filters.type !== row[3]) return;
+        if (filters.tag) return;  /* tags are not in the name index: Pagefind answers */
+        for (var i = 0; i < ws.length; i++) {
+          var hit = false, whole = false;
+          for (var j = 0; j < toks.length; j++) {
+            if (toks[j].indexOf(ws[i]) === 0) { hit = true; if (toks[j] === ws[i]) whole = true; }
+          }
+          if (!hit) return;
+          exact = exact && whole;
+        }
+        if (name === low || (row[1] + "." + row[0]).toLowerCase() === low) rank = 0;
+        else if (name.indexOf(low) === 0) rank = 1;
+        else if (exact) rank = 2;
+        hits.push({ rank: rank, name: row[0], database: row[1], href: row[2], type: row[3],
+                    deprecated: !!row[4], catalog: cats.length > 1 ? cats[row[5]] : "" });
+      });
+      hits.sort(function (a, b) {
+        return (a.deprecated - b.deprecated) || (a.rank - b.rank) || (a.name.length - b.name.length) ||
+          (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || (a.database < b.database ? -1 : 1);
+      });
+      return hits.slice(0, PAGE);
+    });
   }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -100,19 +206,32 @@
     }
     return null;
   }
-  function renderResult(data) {
+  function resultItem(title, href, parts, deprecated) {
     var li = el("li");
-    var a = el("a", "r-title", data.meta.title || data.url);
-    a.href = resultHref(data.url);
+    var a = el("a", "r-title", title);
+    a.href = href;
     li.appendChild(a);
+    if (deprecated) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "badge warn", "deprecated")); }
+    li.appendChild(el("p", "r-meta", parts.join(" · ")));
+    return li;
+  }
+  function renderName(hit) {
+    var parts = [];
+    if (hit.catalog) parts.push(hit.catalog);
+    parts.push("database " + hit.database, hit.type, "name match");
+    var li = resultItem(hit.name, resultHref(hit.href), parts, hit.deprecated);
+    li.className = "r-name";
+    return li;
+  }
+  function renderResult(data) {
     var parts = [];
     if (data.meta.catalog) parts.push(data.meta.catalog);
     if (data.meta.database) parts.push("database " + data.meta.database);
     if (data.meta.type) parts.push(data.meta.type);
+    var li = resultItem(data.meta.title || data.url, resultHref(data.url), parts, !!data.meta.deprecated);
     var col = matchingColumn(data.meta);
-    var meta = el("p", "r-meta", parts.join(" · "));
+    var meta = li.querySelector(".r-meta");
     if (col) { meta.appendChild(document.createTextNode(" · column ")); meta.appendChild(el("code", null, col)); }
-    li.appendChild(meta);
     li.appendChild(excerptNode(data.excerpt));
     return li;
   }
@@ -123,52 +242,81 @@
     });
     return f;
   }
+  /* Load data() only for the next page of results (never for all of them); within a page,
+     deprecated tables go after current ones; tables already shown as name hits are skipped. */
   function showMore() {
     var list = document.getElementById("search-results");
     var more = document.getElementById("search-more");
     var mySeq = seq;
-    var batch = current.slice(shown, shown + 10);
-    shown += batch.length;
-    /* fetch the batch in parallel, render in order as soon as each one arrives */
-    var pending = batch.map(function (r) { return r.data(); });
-    var chain = Promise.resolve();
-    pending.forEach(function (p) {
-      chain = chain.then(function () { return p; }).then(function (d) {
-        if (mySeq === seq) list.appendChild(renderResult(d));
-      });
+    var from = shown;
+    shown = Math.min(total, shown + PAGE);
+    return (from < shown ? call("data", { from: from, to: shown }) : Promise.resolve({ data: [] })).then(function (got) {
+      var ds = got.data;
+      if (mySeq !== seq) return;
+      function add(d) {
+        var href = resultHref(d.url);
+        if (seen[href]) return;
+        seen[href] = 1;
+        list.appendChild(renderResult(d));
+      }
+      ds.filter(function (d) { return !d.meta.deprecated; }).forEach(add);
+      /* deprecated name matches go below every current table of the first page */
+      late.forEach(function (h) { seen[resultHref(h.href)] = 1; list.appendChild(renderName(h)); });
+      late = [];
+      ds.filter(function (d) { return !!d.meta.deprecated; }).forEach(add);
+      more.hidden = shown >= total;
     });
-    return chain.then(function () { if (mySeq === seq) more.hidden = shown >= current.length; });
   }
+  function countText(n) { return n + " table" + (n === 1 ? "" : "s") + " found"; }
   function runSearch() {
     var input = document.getElementById("q");
     var panel = document.getElementById("search-panel");
     var status = document.getElementById("search-status");
     var list = document.getElementById("search-results");
+    var more = document.getElementById("search-more");
     var q = input.value.trim();
     var filters = activeFilters();
     var mySeq = ++seq;
     if (!q && !Object.keys(filters).length) {
       panel.hidden = true; list.textContent = ""; status.textContent = "";
-      document.getElementById("search-more").hidden = true;
+      more.hidden = true;
       return;
     }
     panel.hidden = false;
     words = q.toLowerCase().split(/\s+/).filter(Boolean);
-    pagefind().then(function (m) {
-      return m.search(q || null, { filters: filters });
-    }).then(function (res) {
+    var named = q ? nameSearch(q, filters) : Promise.resolve([]);
+    /* one-letter queries are the most expensive for Pagefind and the least useful */
+    cancelSearch();
+    var full = (q.length === 1 && !Object.keys(filters).length) ? Promise.resolve({ count: 0 })
+      : call("search", { q: q || null, filters: filters });
+    var nameCount = 0, fullDone = false;
+    named.then(function (hits) {
+      if (mySeq !== seq || fullDone) return;
+      list.textContent = ""; seen = {}; total = 0; shown = 0; more.hidden = true;
+      late = hits.filter(function (h) { return h.deprecated; });
+      hits = hits.filter(function (h) { return !h.deprecated; });
+      nameCount = hits.length;
+      late.forEach(function (h) { seen[resultHref(h.href)] = 1; });
+      hits.forEach(function (h) { seen[resultHref(h.href)] = 1; list.appendChild(renderName(h)); });
+      if (hits.length) status.textContent = "Matching table names; searching columns, owners and descriptions…";
+    }).catch(function () { /* names are a head start only; Pagefind still answers */ });
+    Promise.all([full, named.catch(function () { return []; })]).then(function (both) {
+      var res = both[0];
       if (mySeq !== seq || !res) return;
-      current = res.results; shown = 0; list.textContent = "";
-      status.textContent = current.length ? current.length + " table" + (current.length === 1 ? "" : "s") + " found"
-        : "No tables match" + (q ? " “" + q + "”" : "") + ".";
+      fullDone = true;
+      if (list.children.length !== nameCount) { list.textContent = ""; seen = {}; late = []; }
+      total = res.count; shown = 0;
+      var n = Math.max(total, nameCount);
+      status.textContent = n ? countText(n) : "No tables match" + (q ? " “" + q + "”" : "") + ".";
       return showMore();
     }).catch(function (err) {
-      if (mySeq !== seq) return;
+      if (mySeq !== seq || err.cancelled) return;
       status.textContent = "Search is unavailable (" + err.message + "). Serve the site over HTTP.";
     });
   }
   function loadFilters() {
-    pagefind().then(function (m) { return m.filters(); }).then(function (all) {
+    call("filters").then(function (got) {
+      var all = got.filters;
       document.querySelectorAll("select[data-filter]").forEach(function (s) {
         if (s.options.length > 1) return;
         var values = all[s.getAttribute("data-filter")] || {};
@@ -178,7 +326,7 @@
           s.appendChild(o);
         });
       });
-    });
+    }).catch(function () { /* cancelled or unavailable: the next toggle retries */ });
   }
   function setupSearch() {
     var box = document.querySelector(".search");
@@ -186,7 +334,7 @@
     if (!box || !input) return;
     box.hidden = false;
     var timer = null;
-    input.addEventListener("focus", function () { pagefind(); }, { once: true });
+    input.addEventListener("focus", function () { if (!worker) spawn(); fetchJson("search/names/index.json"); }, { once: true });
     input.addEventListener("input", function () {
       clearTimeout(timer); timer = setTimeout(runSearch, 40);
     });
@@ -199,7 +347,9 @@
     });
     var details = document.querySelector("details.filters");
     if (details) details.addEventListener("toggle", function () { if (details.open) loadFilters(); });
-    document.getElementById("search-more").addEventListener("click", showMore);
+    document.getElementById("search-more").addEventListener("click", function () {
+      showMore().catch(function () { /* a newer search replaced this one */ });
+    });
     document.addEventListener("keydown", function (e) {
       if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
       var tag = (document.activeElement && document.activeElement.tagName) || "";
