@@ -53,7 +53,12 @@ from neuralake.errors import (
     TableExistsError,
 )
 from neuralake.metadata import readable_type
-from neuralake.storage import StorageConfig, arrow_filesystem, is_remote, storage_options
+from neuralake.storage import (
+    StorageConfig,
+    is_remote,
+    list_files,
+    storage_options,
+)
 from neuralake.tables.base import castable
 
 if TYPE_CHECKING:
@@ -778,16 +783,9 @@ def optimize(
 
 
 def _existing_files(table: NeuralakeDeltaTable, cfg: StorageConfig) -> set[str]:
-    import pyarrow.fs as pafs
-
-    fs, root = arrow_filesystem(table.uri, cfg)
-    try:
-        infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
-    except OSError as exc:
-        raise StorageError(
-            cfg.redact(f"Table {table.name!r}: cannot list {table.uri}: {exc}")
-        ) from exc
-    return {i.path for i in infos if i.type == pafs.FileType.File}
+    """Every file under the table folder, spelled as :func:`_uri_path` spells ``file_uris()``."""
+    root = _uri_path(table.uri).rstrip("/")
+    return {f"{root}/{rel}" for rel, _ in list_files(table.uri, cfg)}
 
 
 def _uri_path(uri: str) -> str:
