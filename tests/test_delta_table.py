@@ -149,7 +149,7 @@ def test_bad_time_travel_arguments(backend: Any) -> None:
         InvalidParameterError, match=r"'orders' has no version 7 \(versions 0\.\.1\)"
     ):
         read(backend, table, version=7)
-    with pytest.raises(InvalidParameterError, match=r"has no version 'not a date'"):
+    with pytest.raises(InvalidParameterError, match=r"as_of='not a date' is not an ISO-8601 time"):
         read(backend, table, as_of="not a date")
     with pytest.raises(InvalidParameterError, match=r"only version= or as_of=.*'snapshot'"):
         read(backend, table, snapshot=1)

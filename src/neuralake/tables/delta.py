@@ -104,8 +104,9 @@ class NeuralakeDeltaTable(Table):
         if version is None and as_of is None:
             return table
         latest = table.version()
+        when = None if as_of is None else as_datetime(as_of, self.name)
         try:
-            table.load_as_version(_as_datetime(as_of) if as_of is not None else version)  # type: ignore[arg-type]
+            table.load_as_version(when if when is not None else version)  # type: ignore[arg-type]
         except Exception as exc:
             raise InvalidParameterError(
                 f"Table {self.name!r} has no version {version if version is not None else as_of!r} "
@@ -380,6 +381,17 @@ def _schema_of(table: DeltaTable) -> pl.Schema:
     return pl.Schema(table.schema())  # through the Arrow C schema interface
 
 
-def _as_datetime(value: dt.datetime | str) -> dt.datetime:
-    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+def as_datetime(value: dt.datetime | str, table: str) -> dt.datetime:
+    """``as_of`` as an aware datetime (naive values are UTC)."""
+    try:
+        when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError as exc:
+        raise InvalidParameterError(
+            f"Table {table!r}: as_of={value!r} is not an ISO-8601 time such as "
+            "'2026-11-01T12:00:00+00:00'."
+        ) from exc
+    if not isinstance(when, dt.datetime):
+        raise InvalidParameterError(
+            f"Table {table!r}: as_of must be a datetime or an ISO-8601 string, got {value!r}."
+        )
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

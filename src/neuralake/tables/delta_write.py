@@ -657,14 +657,14 @@ def restore(
 
     Restoring the version that is already current is a no-op (``changed=False``).
     """
-    from neuralake.tables.delta import _as_datetime
+    from neuralake.tables.delta import as_datetime
 
     cfg = storage or table.resolve_storage()
     dt = _require(table, cfg)
     current = dt.version()
     target: Any = version
     if isinstance(version, str):
-        target = _as_datetime(version)
+        target = as_datetime(version, table.name)
     if isinstance(target, int) and not isinstance(target, bool):
         if not 0 <= target <= current:
             raise InvalidParameterError(
