@@ -96,8 +96,23 @@ def _sort_key(item: Any) -> tuple[str, str]:
     return (type(item[0]).__name__, str(item[0])) if isinstance(item, list) and item else ("", "")
 
 
+# Pagefind's ready-made search UIs; the site has its own, so they are never loaded.
+UNUSED_UI = (
+    "pagefind-ui.*",
+    "pagefind-component-ui.*",
+    "pagefind-modular-ui.*",
+    "pagefind-highlight.js",
+)
+
+
 def normalize_bundle(bundle: Path) -> bool:
-    """Sort filter values in the Pagefind bundle at ``bundle``; ``False`` if left untouched."""
+    """Drop the unused UI files and sort filter values in the Pagefind bundle at ``bundle``.
+
+    Returns ``False`` if the filter files were left untouched (an unknown Pagefind format).
+    """
+    for pattern in UNUSED_UI:
+        for unused in bundle.glob(pattern):
+            unused.unlink()
     entry_path = bundle / "pagefind-entry.json"
     try:
         entry_text = entry_path.read_text(encoding="utf-8")
