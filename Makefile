@@ -31,6 +31,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup chromium
+	$(BIN)/pytest -q --doctest-modules src/neuralake
 	$(BIN)/pytest -n 2 -q
 
 test: lint typecheck unit

@@ -26,6 +26,7 @@ class FunctionTable(Table):
 
     Example:
         >>> import polars as pl
+        >>> from neuralake import Filter
         >>> def nation() -> pl.LazyFrame:
         ...     return pl.LazyFrame({"n_nationkey": [0, 1], "n_name": ["ALGERIA", "ARGENTINA"]})
         >>> t = FunctionTable(nation, owner="data-eng")
