@@ -58,24 +58,20 @@ def _split(args: Sequence[str | None], wanted: int) -> tuple[str | None, list[st
 
 def cmd_tables(ns: argparse.Namespace) -> int:
     catalog, _ = load(ns.catalog)
-    names = catalog.list_tables(include_deprecated=ns.all)
+    # Declarations only: listing never reads storage or runs table functions.
+    rows = [
+        {"qualified_name": name, "type": t.table_type, "owner": t.owner, "tags": list(t.tags),
+         "deprecated": t.deprecated}
+        for name in catalog.list_tables(include_deprecated=ns.all)
+        for t in [catalog.get_table(name)]
+    ]  # fmt: skip
     if ns.json:
-        rows = [catalog.describe_table(n).to_dict() for n in names]
-        print(
-            json.dumps(
-                [
-                    {k: r[k] for k in ("qualified_name", "type", "owner", "tags", "deprecated")}
-                    for r in rows
-                ],
-                indent=2,
-            )
-        )
+        print(json.dumps(rows, indent=2))
         return 0
-    width = max((len(n) for n in names), default=0)
-    for name in names:
-        meta = catalog.describe_table(name)
-        note = "  (deprecated)" if meta.deprecated else ""
-        print(f"{name:<{width}}  {meta.type:<8}  {meta.owner or '-'}{note}")
+    width = max((len(r["qualified_name"]) for r in rows), default=0)
+    for r in rows:
+        note = "  (deprecated)" if r["deprecated"] else ""
+        print(f"{r['qualified_name']:<{width}}  {r['type']:<8}  {r['owner'] or '-'}{note}")
     return 0
 
 
