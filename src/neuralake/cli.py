@@ -59,7 +59,7 @@ def _split(args: Sequence[str | None], wanted: int) -> tuple[str | None, list[st
 def cmd_tables(ns: argparse.Namespace) -> int:
     catalog, _ = load(ns.catalog)
     # Declarations only: listing never reads storage or runs table functions.
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"qualified_name": name, "type": t.table_type, "owner": t.owner, "tags": list(t.tags),
          "deprecated": t.deprecated}
         for name in catalog.list_tables(include_deprecated=ns.all)
