@@ -50,10 +50,13 @@ def load(reference: str | None) -> tuple[Catalog, str]:
     return load_catalog(ref), ref
 
 
-def _split(args: Sequence[str | None], wanted: int) -> tuple[str | None, list[str]]:
+def _split(args: Sequence[str | None], wanted: int, usage: str) -> tuple[str | None, list[str]]:
     """Positional args are ``[CATALOG] rest...``: the catalog is there only if one is extra."""
     given = [a for a in args if a is not None]
-    return (given[0], given[1:]) if len(given) > wanted else (None, given)
+    ref, rest = (given[0], given[1:]) if len(given) > wanted else (None, given)
+    if len(rest) < wanted:
+        raise SystemExit(f"usage: neuralake {usage}")
+    return ref, rest
 
 
 def cmd_tables(ns: argparse.Namespace) -> int:
@@ -76,9 +79,7 @@ def cmd_tables(ns: argparse.Namespace) -> int:
 
 
 def cmd_describe(ns: argparse.Namespace) -> int:
-    ref, rest = _split([ns.catalog, ns.table], 1)
-    if not rest:
-        raise SystemExit("usage: neuralake describe [CATALOG] db.table")
+    ref, rest = _split([ns.catalog, ns.table], 1, "describe [CATALOG] db.table")
     catalog, _ = load(ref)
     meta = catalog.describe_table(rest[0]).to_dict()
     if ns.json:
@@ -103,9 +104,7 @@ def cmd_describe(ns: argparse.Namespace) -> int:
 
 
 def cmd_query(ns: argparse.Namespace) -> int:
-    ref, rest = _split([ns.catalog, ns.sql], 1)
-    if not rest:
-        raise SystemExit('usage: neuralake query [CATALOG] "SELECT ..."')
+    ref, rest = _split([ns.catalog, ns.sql], 1, 'query [CATALOG] "SELECT ..."')
     catalog, _ = load(ref)
     lf = catalog.sql(rest[0])
     if ns.limit is not None:
@@ -218,9 +217,7 @@ def _emit(ns: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def cmd_delta_history(ns: argparse.Namespace) -> int:
-    ref, rest = _split([ns.catalog, ns.table], 1)
-    if not rest:
-        raise SystemExit("usage: neuralake delta history [CATALOG] db.table [--limit N]")
+    ref, rest = _split([ns.catalog, ns.table], 1, "delta history [CATALOG] db.table [--limit N]")
     table, _ = _delta_table(ref, rest[0])
     df = table.history(ns.limit)
     if ns.json:
@@ -231,9 +228,7 @@ def cmd_delta_history(ns: argparse.Namespace) -> int:
 
 
 def cmd_delta_vacuum(ns: argparse.Namespace) -> int:
-    ref, rest = _split([ns.catalog, ns.table], 1)
-    if not rest:
-        raise SystemExit("usage: neuralake delta vacuum [CATALOG] db.table [--execute]")
+    ref, rest = _split([ns.catalog, ns.table], 1, "delta vacuum [CATALOG] db.table [--execute]")
     table, label = _delta_table(ref, rest[0])
     files = table.vacuum(
         ns.retention_hours, dry_run=not ns.execute, enforce_retention=not ns.no_enforce_retention
@@ -245,9 +240,9 @@ def cmd_delta_vacuum(ns: argparse.Namespace) -> int:
 
 
 def cmd_delta_optimize(ns: argparse.Namespace) -> int:
-    ref, rest = _split([ns.catalog, ns.table], 1)
-    if not rest:
-        raise SystemExit("usage: neuralake delta optimize [CATALOG] db.table [--z-order COLS]")
+    ref, rest = _split(
+        [ns.catalog, ns.table], 1, "delta optimize [CATALOG] db.table [--z-order COLS]"
+    )
     table, label = _delta_table(ref, rest[0])
     z_order = [c.strip() for c in ns.z_order.split(",") if c.strip()] if ns.z_order else None
     m = table.optimize(z_order=z_order, target_size=ns.target_size)
@@ -260,9 +255,9 @@ def cmd_delta_optimize(ns: argparse.Namespace) -> int:
 
 
 def cmd_delta_restore(ns: argparse.Namespace) -> int:
-    ref, rest = _split([ns.catalog, ns.table, ns.version], 2)
-    if len(rest) < 2:
-        raise SystemExit("usage: neuralake delta restore [CATALOG] db.table VERSION")
+    ref, rest = _split(
+        [ns.catalog, ns.table, ns.version], 2, "delta restore [CATALOG] db.table VERSION"
+    )
     table, label = _delta_table(ref, rest[0])
     target: int | str = int(rest[1]) if rest[1].lstrip("-").isdigit() else rest[1]
     m = table.restore(target)
