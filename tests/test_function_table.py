@@ -81,7 +81,8 @@ def test_function_accepting_filters_and_columns_receives_them() -> None:
     def pushdown(filters: Any = None, columns: list[str] | None = None) -> pl.LazyFrame:
         received["filters"] = filters
         received["columns"] = columns
-        return ROWS.lazy()  # ignores them: the catalog still applies both
+        # It takes both, so it applies both itself: the catalog does not re-apply them.
+        return ROWS.lazy().filter(pl.col("k") > 2).select(columns or ROWS.columns)
 
     cat = Catalog({"db": Database([FunctionTable(pushdown)])})
     flt = [Filter("k", ">", 2)]
@@ -90,6 +91,21 @@ def test_function_accepting_filters_and_columns_receives_them() -> None:
     assert out.columns == ["s"]
     assert out["s"].to_list() == ["c", "d"]
     assert FunctionTable(pushdown).parameters == {}
+
+
+def test_function_doing_its_own_pushdown_is_not_refiltered_on_the_projection() -> None:
+    received: dict[str, Any] = {}
+
+    def orders(filters: Any = None, columns: list[str] | None = None) -> pl.LazyFrame:
+        received.update(filters=filters, columns=columns)
+        rows = pl.LazyFrame({"id": [1, 2, 3], "quantity": [5, 10, 20]})
+        return rows.filter(pl.col("quantity") >= 10).select(columns or ["id", "quantity"])
+
+    cat = Catalog({"db": Database([FunctionTable(orders)])})
+    wanted = [Filter("quantity", ">=", 10)]
+    out = cat.table("db.orders", filters=wanted, columns=["id"]).collect()
+    assert received == {"filters": wanted, "columns": ["id"]}
+    assert out.to_dict(as_series=False) == {"id": [2, 3]}
 
 
 def test_function_that_pushes_down_itself_gives_same_result() -> None:
@@ -174,7 +190,7 @@ def test_declared_schema_that_cannot_be_cast_is_refused() -> None:
 def test_schema_is_discovered_when_not_declared() -> None:
     t = FunctionTable(lambda: ROWS.lazy(), name="disc")
     assert t.schema() == ROWS.schema
-    assert t.metadata("db").columns is not None
+    assert t.bind("db").metadata().columns is not None
 
 
 def test_filter_on_unknown_column_of_function_table() -> None:

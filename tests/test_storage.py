@@ -109,9 +109,10 @@ def test_resolution_order_argument_table_catalog_environment(
     )
     assert resolve(None, None, catalog).region == "catalog-region"
     assert resolve().region == "env-region"
-    t = ParquetTable("t", "s3://b/t", storage=table)
-    assert t.resolve_storage(catalog=catalog).endpoint_url == "http://table"
-    assert t.resolve_storage(arg, catalog=catalog).region == "arg-region"
+    t = ParquetTable("t", "s3://b/t", storage=table).bind("db", catalog)
+    assert t.resolve_storage().endpoint_url == "http://table"
+    assert t.resolve_storage().timeout_seconds == 9
+    assert t.resolve_storage(arg).region == "arg-region"
 
 
 def test_s3_storage_options() -> None:

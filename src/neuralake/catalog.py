@@ -6,6 +6,7 @@ import importlib
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,15 @@ from neuralake.tables.base import Table
 
 if TYPE_CHECKING:
     from neuralake.contracts import ContractIssue
+
+
+@dataclass
+class _ReadStats:
+    """Bounded per-table read metrics: a count and running sums, never a list per read."""
+
+    count: int = 0
+    total_ms: float = 0.0
+    max_ms: float = 0.0
 
 
 class CatalogRegistry:
@@ -151,6 +161,7 @@ class DatabaseHandle:
         return self.catalog.table(f"{self.name}.{name}", filters, columns, **params)
 
     def get_table(self, name: str) -> Table:
+        """The table ``name`` of this database, bound; see :meth:`Catalog.get_table`."""
         return self.catalog.get_table(f"{self.name}.{name}")
 
     def list_tables(self, include_deprecated: bool = False) -> list[str]:
@@ -184,17 +195,22 @@ class Catalog:
         storage: StorageConfig | None = None,
     ) -> None:
         self.name = name
-        self.storage = storage
+        self._storage = storage
         self.registry = CatalogRegistry()
         self._metrics_lock = threading.Lock()
-        self._reads: dict[str, list[float]] = {}
+        self._reads: dict[str, _ReadStats] = {}
         for db_name, db in (dbs or {}).items():
             self.registry.add_database(db_name)
             for t in db.tables.values():
-                self.registry.register(t, db_name)
+                self.register(t, db_name)
 
     def __repr__(self) -> str:
         return f"Catalog(name={self.name!r}, databases={self.dbs!r})"
+
+    @property
+    def storage(self) -> StorageConfig | None:
+        """The catalog's storage settings (below each table's and each call's)."""
+        return self._storage
 
     @property
     def dbs(self) -> list[str]:
@@ -202,16 +218,20 @@ class Catalog:
         return self.registry.databases()
 
     def register(self, table: Table, database: str = "default") -> Table:
-        """Add a table object to ``database`` (created if new)."""
-        return self.registry.register(table, database)
+        """Add a table object to ``database`` (created if new), bound to this catalog.
+
+        The object itself is bound the first time; a table already bound elsewhere is
+        registered as a bound copy (see :meth:`Table.claim`).
+        """
+        return self.registry.register(table.claim(self, database, self._storage), database)
 
     def db(self, name: str) -> DatabaseHandle:
         """One database, for ``.table(...)`` reads with bare table names."""
         self.registry.tables(name)  # raises DatabaseNotFoundError with suggestions
         return DatabaseHandle(self, name)
 
-    def resolve(self, name: str) -> tuple[str, Table]:
-        """Find ``db.table`` (or a bare name that only one database has)."""
+    def _find(self, name: str) -> tuple[str, Table]:
+        """Find ``db.table`` (or a bare name that only one database has), unbound."""
         if "." in name:
             db_name, _, table_name = name.partition(".")
             tables = self.registry.tables(db_name)
@@ -236,8 +256,24 @@ class Catalog:
         )
 
     def get_table(self, name: str) -> Table:
-        """The table object for ``db.table`` (for writes, metadata, history)."""
-        return self.resolve(name)[1]
+        """The table ``db.table`` (or a bare name only one database has), bound to its
+        qualified name and to its storage resolved over the catalog's.
+
+        Every operation on the returned table (reads, writes, merges, history, maintenance,
+        metadata) uses that storage; a call's own ``storage=`` wins field by field.
+
+        Example:
+            >>> import polars as pl
+            >>> from neuralake import FunctionTable
+            >>> t = FunctionTable(lambda: pl.LazyFrame({"x": [1]}), name="one")
+            >>> Catalog({"demo": Database([t])}).get_table("one").qualified_name
+            'demo.one'
+        """
+        return self._find(name)[1]
+
+    def tables(self, include_deprecated: bool = True) -> list[Table]:
+        """Every table, bound, sorted by qualified name (one pass over the registry)."""
+        return [t for _, t in self.registry.items() if include_deprecated or not t.deprecated]
 
     def table(
         self,
@@ -262,13 +298,17 @@ class Catalog:
             A ``pl.LazyFrame``; call ``.collect()`` to read.
         """
         start = time.perf_counter()
-        db_name, t = self.resolve(name)
-        label = f"{db_name}.{t.name}"
-        cfg = t.resolve_storage(storage, catalog=self.storage)
-        lf = t.scan(filters, columns, storage=cfg, label=label, **params)
-        with self._metrics_lock:
-            self._reads.setdefault(label, []).append((time.perf_counter() - start) * 1000)
+        t = self.get_table(name)
+        lf = t.scan(filters, columns, storage=storage, **params)
+        self._record(t.qualified_name, (time.perf_counter() - start) * 1000)
         return lf
+
+    def _record(self, table: str, ms: float) -> None:
+        with self._metrics_lock:
+            stats = self._reads.setdefault(table, _ReadStats())
+            stats.count += 1
+            stats.total_ms += ms
+            stats.max_ms = max(stats.max_ms, ms)
 
     def list_tables(
         self, database: str | None = None, include_deprecated: bool = False
@@ -284,8 +324,7 @@ class Catalog:
 
     def describe_table(self, name: str) -> TableMetadata:
         """Metadata of one table (schema from the declaration, or from storage metadata)."""
-        db_name, t = self.resolve(name)
-        return t.metadata(db_name, t.resolve_storage(catalog=self.storage))
+        return self.get_table(name).metadata()
 
     def export_metadata(
         self, path: str | Path | None = None, *, include_freshness: bool = True
@@ -317,12 +356,12 @@ class Catalog:
         with self._metrics_lock:
             reads = {
                 name: {
-                    "count": len(ms),
-                    "mean_ms": round(sum(ms) / len(ms), 3),
-                    "max_ms": round(max(ms), 3),
-                    "total_ms": round(sum(ms), 3),
+                    "count": s.count,
+                    "mean_ms": round(s.total_ms / s.count, 3),
+                    "max_ms": round(s.max_ms, 3),
+                    "total_ms": round(s.total_ms, 3),
                 }
-                for name, ms in sorted(self._reads.items())
+                for name, s in sorted(self._reads.items())
             }
         return {"tables": len(self.registry.items()), "reads": reads}
 

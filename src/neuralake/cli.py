@@ -204,12 +204,12 @@ def _delta_table(ref: str | None, name: str) -> tuple[Any, str]:
     from neuralake.tables.delta import NeuralakeDeltaTable
 
     catalog, _ = load(ref)
-    db, table = catalog.resolve(name)
+    table = catalog.get_table(name)
     if not isinstance(table, NeuralakeDeltaTable):
         raise SystemExit(
-            f"error: {db}.{table.name} is a {table.table_type} table, not a Delta table"
+            f"error: {table.qualified_name} is a {table.table_type} table, not a Delta table"
         )
-    return table, f"{db}.{table.name}"
+    return table, table.qualified_name
 
 
 def _emit(ns: argparse.Namespace, data: Any, text: str) -> None:

@@ -193,9 +193,8 @@ def check_catalog(catalog: Catalog, tables: Sequence[str] | None = None) -> list
     names = list(tables) if tables is not None else catalog.list_tables(include_deprecated=True)
     issues: list[ContractIssue] = []
     for name in names:
-        db, table = catalog.resolve(name)
-        cfg = table.resolve_storage(catalog=catalog.storage)
-        issues += check_table(f"{db}.{table.name}", table, cfg)
+        table = catalog.get_table(name)
+        issues += check_table(table.qualified_name, table, table.resolve_storage())
     return issues
 
 

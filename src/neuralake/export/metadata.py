@@ -34,8 +34,10 @@ def table_entry(
     first) and ``stats_columns`` (columns with file statistics in the log); other tables get
     ``None`` for both. Both keys are absent when ``history`` is 0 (the default export).
     """
-    db_name, table = catalog.resolve(qualified)
-    return entry_for(catalog, db_name, table, include_freshness=include_freshness, history=history)
+    table = catalog.get_table(qualified)
+    return entry_for(
+        catalog, table.database or "", table, include_freshness=include_freshness, history=history
+    )
 
 
 def entry_for(
@@ -47,8 +49,8 @@ def entry_for(
     history: int = 0,
 ) -> dict[str, Any]:
     """:func:`table_entry` for a table object already looked up (no registry lookup)."""
-    storage = table.resolve_storage(catalog=catalog.storage)
-    entry = table.metadata(db_name, storage).to_dict()
+    storage = table.resolve_storage()
+    entry = table.metadata(storage).to_dict()
     entry["freshness"] = None
     entry["error"] = None
     if include_freshness:

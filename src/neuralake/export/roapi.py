@@ -258,7 +258,8 @@ def plan_roapi(
     names: dict[str, str] = {}
     remote_configs: list[StorageConfig] = []
     for qualified in catalog.list_tables(include_deprecated=include_deprecated):
-        db_name, table = catalog.resolve(qualified)
+        table = catalog.get_table(qualified)
+        db_name = table.database or ""
         name = roapi_name(db_name, table)
         if name in names:
             raise RoapiExportError(
@@ -266,7 +267,7 @@ def plan_roapi(
                 "set extra['roapi_name'] on one of them."
             )
         names[name] = qualified
-        cfg = table.resolve_storage(catalog=catalog.storage)
+        cfg = table.resolve_storage()
         try:
             entry, reason = _plan_table(
                 catalog, qualified, name, table, cfg, materialize, memory_threshold_bytes
@@ -285,10 +286,7 @@ def plan_roapi(
         for q, t in list(tables.items()):
             if (
                 is_remote(t.uri)
-                and _public_settings(
-                    catalog.get_table(t.qualified_name).resolve_storage(catalog=catalog.storage)
-                )
-                != first
+                and _public_settings(catalog.get_table(t.qualified_name).resolve_storage()) != first
             ):
                 del tables[q]
                 skipped.append(
@@ -349,9 +347,7 @@ def roapi_environment(catalog: Catalog) -> dict[str, str]:
     Contains secrets: pass it only as a child process's ``env``; never write or log it.
     """
     remote = [
-        t.resolve_storage(catalog=catalog.storage)
-        for _, t in catalog.registry.items()
-        if is_remote(getattr(t, "uri", "") or "")
+        t.resolve_storage() for t in catalog.tables() if is_remote(getattr(t, "uri", "") or "")
     ]
     if not remote:
         return {}

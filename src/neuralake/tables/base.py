@@ -9,13 +9,15 @@ and warns on deprecated tables.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
+import threading
 import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import polars as pl
 
@@ -34,14 +36,14 @@ from neuralake.metadata import (
     readable_type,
     validate_name,
 )
-from neuralake.storage import StorageConfig
+from neuralake.storage import StorageConfig, resolve
+from neuralake.tables.facts import ServingInfo, StoredLayout, TableFacts
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
-    pass
-
 logger = logging.getLogger("neuralake")
+_CLAIM_LOCK = threading.Lock()
 
 SchemaLike = "pl.Schema | Mapping[str, pl.DataType] | pa.Schema"
 
@@ -125,13 +127,46 @@ class Table(ABC):
         self.deprecated = deprecated
         self.extra = dict(extra or {})
         self.storage = storage
+        self.database: str | None = None
+        self.catalog_storage: StorageConfig | None = None
+        self._owner: object | None = None
         self.source = source or caller_location(name)
         if self.declared_schema is not None:
             documented = [*self.column_docs, *self.unique_columns, *(self.docs_columns or ())]
             self.check_columns(documented)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r})"
+        return f"{type(self).__name__}(name={self.qualified_name!r})"
+
+    @property
+    def qualified_name(self) -> str:
+        """``db.table`` once bound to a database, else the bare name."""
+        return f"{self.database}.{self.name}" if self.database else self.name
+
+    def bind(self, database: str, storage: StorageConfig | None = None) -> Self:
+        """A copy of this table bound to ``database`` and to a catalog's ``storage``.
+
+        Every operation on the bound table resolves storage as the call's settings over the
+        table's own, over the catalog's, over the environment, field by field.
+        """
+        bound = copy.copy(self)
+        bound.database = database
+        bound.catalog_storage = storage
+        bound._owner = None
+        return bound
+
+    def claim(self, owner: object, database: str, storage: StorageConfig | None) -> Self:
+        """This table bound for ``owner`` (a catalog): itself when it is not bound elsewhere
+        yet (so the declared object is the catalog's), else a bound copy."""
+        with _CLAIM_LOCK:
+            if self._owner is None or (self._owner is owner and self.database == database):
+                self._owner = owner
+                self.database = database
+                self.catalog_storage = storage
+                return self
+        bound = self.bind(database, storage)
+        bound._owner = owner
+        return bound
 
     # -- what subclasses provide ---------------------------------------------------------------
 
@@ -154,11 +189,32 @@ class Table(ABC):
 
     def freshness(self, storage: StorageConfig | None = None) -> Freshness | None:
         """Version and last-change facts from the storage log, if the table type has one."""
+        return self.inspect(storage).freshness
+
+    def inspect(self, storage: StorageConfig | None = None, *, history: int = 0) -> TableFacts:
+        """Facts from storage metadata: the schema when none is declared, and for tables with a
+        log their freshness, the last ``history`` commits and statistics columns."""
+        if self.declared_schema is not None:
+            return TableFacts()
+        return TableFacts(schema=self.discover_schema(self.resolve_storage(storage)))
+
+    def layout(self, storage: StorageConfig | None = None) -> StoredLayout:
+        """What storage holds (schema, partitioning), for comparison with the declaration."""
+        return StoredLayout(self.discover_schema(self.resolve_storage(storage)))
+
+    def serving(self, storage: StorageConfig | None = None) -> ServingInfo | None:
+        """What an external engine needs to read the files directly (``None``: no files)."""
         return None
 
     @property
     def partitions(self) -> tuple[str, ...]:
         return ()
+
+    @property
+    def pushdown(self) -> tuple[bool, bool]:
+        """Whether :meth:`read` itself fully applies ``(filters, columns)``; the base class
+        then neither validates nor re-applies them. Default: neither."""
+        return (False, False)
 
     @property
     def partitioning_scheme(self) -> str | None:
@@ -176,12 +232,9 @@ class Table(ABC):
             return self.declared_schema
         return self.discover_schema(self.resolve_storage(storage))
 
-    def resolve_storage(
-        self, *higher: StorageConfig | None, catalog: StorageConfig | None = None
-    ) -> StorageConfig:
-        from neuralake.storage import resolve
-
-        return resolve(*higher, self.storage, catalog)
+    def resolve_storage(self, storage: StorageConfig | None = None) -> StorageConfig:
+        """The call's ``storage`` over the table's, the catalog's and the environment's."""
+        return resolve(storage, self.storage, self.catalog_storage)
 
     def check_columns(
         self, columns: Sequence[str] | None, schema: pl.Schema | None = None
@@ -207,7 +260,6 @@ class Table(ABC):
         columns: Sequence[str] | None = None,
         *,
         storage: StorageConfig | None = None,
-        label: str | None = None,
         **params: Any,
     ) -> pl.LazyFrame:
         """Read the table lazily with filters and a column selection pushed down to the scan.
@@ -216,15 +268,14 @@ class Table(ABC):
             filters: ``Filter``/list (AND)/list of lists (OR of ANDs), a ``pl.Expr`` or a SQL
                 predicate string.
             columns: Columns to return, in order.
-            storage: Storage settings overriding the table's and the environment's.
-            label: Name used in logs (the catalog passes ``db.table``).
+            storage: Storage settings overriding the table's (bound) storage, field by field.
             **params: Table-specific parameters (e.g. ``version=`` for Delta tables).
 
         Returns:
             A ``pl.LazyFrame``; nothing has been read yet.
         """
         start = time.perf_counter()
-        label = label or self.name
+        label = self.qualified_name
         if self.deprecated:
             warnings.warn(
                 f"Table {label!r} is deprecated: {self.deprecated}",
@@ -233,15 +284,22 @@ class Table(ABC):
             )
         if not isinstance(filters, str | pl.Expr):
             flt.to_dnf(filters)  # reject malformed filters before any I/O
-        cols = self.check_columns(columns)
-        lf = self.read(filters, cols, storage or self.resolve_storage(), **params)
-        schema = self.declared_schema if self.declared_schema is not None else lf.collect_schema()
-        cols = self.check_columns(cols, schema)
-        expr = flt.to_expr(filters, schema, table=label)
-        if expr is not None:
-            lf = lf.filter(expr)
-        if cols is not None:
-            lf = lf.select(cols)
+        own_filters, own_columns = self.pushdown
+        cols = (
+            tuple(columns) if own_columns and columns is not None else self.check_columns(columns)
+        )
+        lf = self.read(filters, cols, self.resolve_storage(storage), **params)
+        if not (own_filters and own_columns):
+            schema = self.declared_schema
+            if schema is None:
+                schema = lf.collect_schema()
+            if not own_columns:
+                cols = self.check_columns(cols, schema)
+            expr = None if own_filters else flt.to_expr(filters, schema, table=label)
+            if expr is not None:
+                lf = lf.filter(expr)
+            if cols is not None and not own_columns:
+                lf = lf.select(cols)
         planning_ms = (time.perf_counter() - start) * 1000
         logger.info(
             "read %s filters=%s columns=%s planning_ms=%.2f",
@@ -256,12 +314,23 @@ class Table(ABC):
         """Shorthand for :meth:`scan`."""
         return self.scan(filters, columns, **params)
 
-    def metadata(self, database: str = "", storage: StorageConfig | None = None) -> TableMetadata:
-        """Describe the table. The schema is read from storage metadata only if not declared."""
-        try:
-            schema: pl.Schema | None = self.schema(storage)
-        except Exception:  # undiscoverable schema: describe the table without columns
-            schema = None
+    def metadata(
+        self, storage: StorageConfig | None = None, *, schema: pl.Schema | None = None
+    ) -> TableMetadata:
+        """Describe the table. The schema is read from storage metadata only if not declared.
+
+        Args:
+            storage: Storage settings overriding the table's.
+            schema: A stored schema already read (e.g. by :meth:`inspect`), used when none is
+                declared instead of reading it again.
+        """
+        if self.declared_schema is not None:
+            schema = self.declared_schema
+        elif schema is None:
+            try:
+                schema = self.schema(storage)
+            except Exception:  # undiscoverable schema: describe the table without columns
+                schema = None
         columns = None
         if schema is not None:
             columns = tuple(
@@ -272,7 +341,7 @@ class Table(ABC):
             )
         return TableMetadata(
             name=self.name,
-            database=database,
+            database=self.database or "",
             type=self.table_type,
             description=self.description,
             owner=self.owner,

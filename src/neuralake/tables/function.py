@@ -20,9 +20,10 @@ FrameFunction = Callable[..., pl.LazyFrame | pl.DataFrame]
 class FunctionTable(Table):
     """A table whose rows come from a Python function returning a (Lazy)DataFrame.
 
-    The function receives ``filters`` and ``columns`` only if its signature names them (so it
-    can push them further down itself); either way the catalog applies them to the result.
-    Any other keyword parameters of the function are table parameters.
+    The function receives ``filters`` and ``columns`` only if its signature names them; it then
+    applies them itself (pushing them further down) and the catalog neither re-validates nor
+    re-applies them. Those it does not take, the catalog applies to the returned frame. Any
+    other keyword parameters of the function are table parameters.
 
     Example:
         >>> import polars as pl
@@ -58,6 +59,11 @@ class FunctionTable(Table):
         return {
             k: p for k, p in self.signature.parameters.items() if k not in ("filters", "columns")
         }
+
+    @property
+    def pushdown(self) -> tuple[bool, bool]:
+        names = self.signature.parameters
+        return ("filters" in names, "columns" in names)
 
     def read(
         self,
