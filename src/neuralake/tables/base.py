@@ -17,7 +17,7 @@ import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 import polars as pl
 
@@ -37,7 +37,7 @@ from neuralake.metadata import (
     validate_name,
 )
 from neuralake.storage import StorageConfig, resolve
-from neuralake.tables.facts import ServingInfo, StoredLayout, TableFacts
+from neuralake.tables.facts import Commit, ServingInfo, StoredLayout, TableFacts
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -357,6 +357,44 @@ class Table(ABC):
             source=self.source,
             extra=tuple(sorted(self.extra.items())),
         )
+
+
+@runtime_checkable
+class Versioned(Protocol):
+    """A table with a commit log: history, time travel and maintenance (Delta tables).
+
+    Surfaces outside ``tables/`` test for this protocol, never for a concrete class.
+    """
+
+    def commits(
+        self, limit: int | None = None, *, storage: StorageConfig | None = None
+    ) -> tuple[Commit, ...]: ...
+
+    def history(
+        self, limit: int | None = None, *, storage: StorageConfig | None = None
+    ) -> pl.DataFrame: ...
+
+    def restore(
+        self, version: int | str | Any, *, storage: StorageConfig | None = None
+    ) -> Any: ...
+
+    def vacuum(
+        self,
+        retention_hours: int | None = None,
+        *,
+        dry_run: bool = True,
+        enforce_retention: bool = True,
+        full: bool = True,
+        storage: StorageConfig | None = None,
+    ) -> list[str]: ...
+
+    def optimize(
+        self,
+        z_order: Sequence[str] | None = None,
+        target_size: int | None = None,
+        *,
+        storage: StorageConfig | None = None,
+    ) -> Any: ...
 
 
 def normalize(lf: pl.LazyFrame, source: pl.Schema, declared: pl.Schema) -> pl.LazyFrame:
