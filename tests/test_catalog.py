@@ -20,6 +20,7 @@ from neuralake import (
     DatabaseHandle,
     DatabaseNotFoundError,
     DeprecatedTableWarning,
+    DuplicateTableError,
     Filter,
     FunctionTable,
     InvalidNameError,
@@ -286,3 +287,34 @@ def test_register_static_table_default_database(clean_default_catalog: Catalog) 
 def test_repr_is_short(catalog: Catalog) -> None:
     assert repr(catalog) == "Catalog(name='demo', databases=['archive', 'sales', 'tpch'])"
     assert repr(frame_table("x")) == "FunctionTable(name='x')"
+
+
+def test_a_table_in_two_catalogs_is_bound_to_each_catalogs_storage() -> None:
+    from neuralake import StorageConfig
+
+    t = ParquetTable("shared", "s3://bucket/shared")
+    first = Catalog({"a": Database([t])}, storage=StorageConfig(region="eu-west-1"))
+    second = Catalog({"b": Database([t])}, storage=StorageConfig(region="ap-south-1"))
+    assert first.get_table("a.shared") is t  # the declared object is the first catalog's
+    other = second.get_table("b.shared")
+    assert other is not t
+    assert other is second.get_table("shared")
+    assert (t.qualified_name, other.qualified_name) == ("a.shared", "b.shared")
+    assert t.resolve_storage().region == "eu-west-1"
+    assert other.resolve_storage().region == "ap-south-1"
+    assert other.resolve_storage(StorageConfig(region="us-west-2")).region == "us-west-2"
+
+
+def test_a_refused_duplicate_leaves_the_table_unbound() -> None:
+    def one() -> pl.LazyFrame:
+        return pl.LazyFrame({"x": [1]})
+
+    def two() -> pl.LazyFrame:
+        return pl.LazyFrame({"x": [2]})
+
+    a, b = FunctionTable(one, name="dup"), FunctionTable(two, name="dup")
+    catalog = Catalog({"db": Database([a])})
+    with pytest.raises(DuplicateTableError):
+        catalog.register(b, "db")
+    assert b.database is None
+    assert Catalog({"other": Database([b])}).get_table("other.dup") is b

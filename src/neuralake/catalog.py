@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -51,7 +51,11 @@ class CatalogRegistry:
         self._lock = threading.RLock()
         self._tables: dict[str, dict[str, Table]] = {}
 
-    def register(self, table: Table, database: str) -> Table:
+    def register(
+        self, table: Table, database: str, bind: Callable[[Table], Table] | None = None
+    ) -> Table:
+        """Add ``table`` to ``database``; ``bind`` (if given) turns it into the object stored,
+        and runs only once the name is known to be free for it."""
         validate_name(database, "database")
         with self._lock:
             tables = self._tables.setdefault(database, {})
@@ -62,6 +66,8 @@ class CatalogRegistry:
                     f"cannot define it again at {_where(table)}. Rename one of them or put it in "
                     "another database."
                 )
+            if bind is not None:
+                table = bind(table)
             tables[table.name] = table
         return table
 
@@ -223,7 +229,9 @@ class Catalog:
         The object itself is bound the first time; a table already bound elsewhere is
         registered as a bound copy (see :meth:`Table.claim`).
         """
-        return self.registry.register(table.claim(self, database, self._storage), database)
+        return self.registry.register(
+            table, database, lambda t: t.claim(self, database, self._storage)
+        )
 
     def db(self, name: str) -> DatabaseHandle:
         """One database, for ``.table(...)`` reads with bare table names."""

@@ -1,8 +1,8 @@
 """Schema contracts: compare each table's declaration with what storage actually holds.
 
-Only metadata is read: the Delta log's schema and partition columns, the footer of one Parquet
-file (and its folder names for partitioning), or the schema a function table's frame reports
-(``collect_schema``). ``neuralake check`` prints the report and exits non-zero on drift;
+Only metadata is read, by asking each table for its :meth:`~neuralake.tables.base.Table.layout`:
+the Delta log's schema and partition columns, the footer of one Parquet file (and its folder
+names for partitioning), or the schema a function table's frame reports (``collect_schema``). ``neuralake check`` prints the report and exits non-zero on drift;
 :meth:`neuralake.Catalog.validate` returns the same issues.
 
 Example:
@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from neuralake.metadata import readable_type
-from neuralake.tables.base import Table, castable, to_polars_schema
+from neuralake.tables.base import Table, castable
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
@@ -115,76 +114,33 @@ def compare(
     return issues
 
 
-def stored_layout(table: Table, storage: StorageConfig) -> tuple[pl.Schema, tuple[str, ...] | None]:
-    """What storage holds for ``table``: its schema and partition columns (``None``: unknown).
-
-    For Parquet tables the partition names come from the folders of one file; for the
-    ``directory`` scheme only their number is known, so the declared names are returned when the
-    depth matches.
-    """
-    from neuralake.tables.delta import NeuralakeDeltaTable, _schema_of
-    from neuralake.tables.parquet import ParquetTable
-
-    if isinstance(table, NeuralakeDeltaTable):
-        dt = table.delta_table(storage)
-        return _schema_of(dt), tuple(dt.metadata().partition_columns)
-    if isinstance(table, ParquetTable):
-        return _parquet_layout(table, storage)
-    raw = copy.copy(table)  # read without the declaration, to see what the source returns
-    raw.declared_schema = None
-    return raw.read(None, None, storage).collect_schema(), None
-
-
-def _parquet_layout(table: Any, storage: StorageConfig) -> tuple[pl.Schema, tuple[str, ...]]:
-    import pyarrow.fs as pafs
-    import pyarrow.parquet as pq
-
-    from neuralake.errors import StorageError
-    from neuralake.storage import arrow_filesystem
-
-    fs, root = arrow_filesystem(table.uri, storage)
-    infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
-    files = sorted(
-        i.path
-        for i in infos
-        if i.type == pafs.FileType.File
-        and i.path.endswith(".parquet")
-        and not any(p.startswith(("_", ".")) for p in i.path[len(root) :].split("/") if p)
-    )
-    if not files:
-        raise StorageError(f"Table {table.name!r}: no Parquet files under {table.uri}.")
-    schema = to_polars_schema(pq.read_schema(files[0], filesystem=fs))
-    folders = files[0][len(root) :].strip("/").split("/")[:-1]
-    if table.scheme == "hive":
-        parts = tuple(f.split("=", 1)[0] for f in folders if "=" in f)
-    else:
-        parts = table.partitions if len(folders) == len(table.partitions) else tuple(folders)
-    return schema, parts
-
-
-def check_table(qualified: str, table: Table, storage: StorageConfig) -> list[ContractIssue]:
-    """Every contract issue of one table (``unreadable`` if storage cannot be inspected)."""
+def check_table(table: Table, storage: StorageConfig | None = None) -> list[ContractIssue]:
+    """Every contract issue of one (bound) table (``unreadable`` if storage cannot be inspected)."""
+    qualified = table.qualified_name
     try:
-        actual, partitions = stored_layout(table, storage)
+        layout = table.layout(storage)
     except Exception as exc:
-        text = storage.redact(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
-        return [ContractIssue(qualified, "unreadable", None, None, text)]
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return [
+            ContractIssue(
+                qualified, "unreadable", None, None, table.resolve_storage(storage).redact(text)
+            )
+        ]
     issues: list[ContractIssue] = []
-    if partitions is not None and tuple(partitions) != tuple(table.partitions):
+    if layout.partitions is not None and tuple(layout.partitions) != tuple(table.partitions):
         issues.append(
             ContractIssue(
                 qualified,
                 "partitioning",
                 None,
                 _plural(table.partitions),
-                _plural(partitions),
+                _plural(layout.partitions),
             )
         )
     if table.declared_schema is not None:
-        from neuralake.tables.parquet import ParquetTable
-
-        folder_columns = table.partitions if isinstance(table, ParquetTable) else ()
-        issues += compare(qualified, table.declared_schema, actual, ignore_missing=folder_columns)
+        issues += compare(
+            qualified, table.declared_schema, layout.schema, ignore_missing=layout.folder_columns
+        )
     return issues
 
 
@@ -193,8 +149,7 @@ def check_catalog(catalog: Catalog, tables: Sequence[str] | None = None) -> list
     names = list(tables) if tables is not None else catalog.list_tables(include_deprecated=True)
     issues: list[ContractIssue] = []
     for name in names:
-        table = catalog.get_table(name)
-        issues += check_table(table.qualified_name, table, table.resolve_storage())
+        issues += check_table(catalog.get_table(name))
     return issues
 
 

@@ -315,7 +315,11 @@ class Table(ABC):
         return self.scan(filters, columns, **params)
 
     def metadata(
-        self, storage: StorageConfig | None = None, *, schema: pl.Schema | None = None
+        self,
+        storage: StorageConfig | None = None,
+        *,
+        schema: pl.Schema | None = None,
+        discover: bool = True,
     ) -> TableMetadata:
         """Describe the table. The schema is read from storage metadata only if not declared.
 
@@ -323,10 +327,11 @@ class Table(ABC):
             storage: Storage settings overriding the table's.
             schema: A stored schema already read (e.g. by :meth:`inspect`), used when none is
                 declared instead of reading it again.
+            discover: Read an undeclared schema from storage (``False``: no columns then).
         """
         if self.declared_schema is not None:
             schema = self.declared_schema
-        elif schema is None:
+        elif schema is None and discover:
             try:
                 schema = self.schema(storage)
             except Exception:  # undiscoverable schema: describe the table without columns

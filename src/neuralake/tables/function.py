@@ -13,6 +13,7 @@ from neuralake.errors import InvalidParameterError
 from neuralake.metadata import SourceLocation
 from neuralake.storage import StorageConfig
 from neuralake.tables.base import Table, check_castable, normalize
+from neuralake.tables.facts import StoredLayout
 
 FrameFunction = Callable[..., pl.LazyFrame | pl.DataFrame]
 
@@ -60,6 +61,10 @@ class FunctionTable(Table):
             k: p for k, p in self.signature.parameters.items() if k not in ("filters", "columns")
         }
 
+    def layout(self, storage: StorageConfig | None = None) -> StoredLayout:
+        """The schema the function's frame reports, before it is conformed to the declaration."""
+        return StoredLayout(self._call(None, None, {}).collect_schema())
+
     @property
     def pushdown(self) -> tuple[bool, bool]:
         names = self.signature.parameters
@@ -78,6 +83,17 @@ class FunctionTable(Table):
                 f"Table {self.name!r} has no parameter {', '.join(map(repr, unknown))}. "
                 f"Parameters: {', '.join(self.parameters) or 'none'}."
             )
+        result = self._call(filters, columns, params)
+        if self.declared_schema is None:
+            return result
+        source = result.collect_schema()
+        check_castable(source, self.declared_schema, self.name)
+        return normalize(result, source, self.declared_schema)
+
+    def _call(
+        self, filters: flt.FilterSpec, columns: tuple[str, ...] | None, params: dict[str, Any]
+    ) -> pl.LazyFrame:
+        """Call the function with the arguments its signature takes; always a LazyFrame."""
         kwargs = dict(params)
         if "filters" in self.signature.parameters:
             kwargs["filters"] = filters
@@ -91,11 +107,7 @@ class FunctionTable(Table):
                 f"Table function {self.func.__qualname__} returned {type(result).__name__}; "
                 "it must return a polars DataFrame or LazyFrame."
             )
-        if self.declared_schema is None:
-            return result
-        source = result.collect_schema()
-        check_castable(source, self.declared_schema, self.name)
-        return normalize(result, source, self.declared_schema)
+        return result
 
 
 @overload

@@ -14,8 +14,15 @@ import polars as pl
 
 from neuralake import filters as flt
 from neuralake.errors import InvalidFilterError, InvalidParameterError, StorageError
-from neuralake.storage import StorageConfig, arrow_filesystem, is_remote, storage_options
+from neuralake.storage import (
+    StorageConfig,
+    arrow_filesystem,
+    is_remote,
+    list_files,
+    storage_options,
+)
 from neuralake.tables.base import Table
+from neuralake.tables.facts import ServingInfo, StoredLayout
 
 # Characters Polars' hive writer leaves as they are; everything else is percent-encoded.
 _POLARS_SAFE = "".join(c for c in string.printable if c not in " %/:=\t\n\r\x0b\x0c")
@@ -93,6 +100,66 @@ class ParquetTable(Table):
     @property
     def location(self) -> str | None:
         return self.uri
+
+    def layout(self, storage: StorageConfig | None = None) -> StoredLayout:
+        """The schema of one data file's footer and the partition folders above it.
+
+        For the ``directory`` scheme only the folders' depth is known, so the declared names
+        are reported when the depth matches.
+        """
+        cfg = self.resolve_storage(storage)
+        files = self._data_files(cfg)
+        if not files:
+            raise StorageError(
+                f"Table {self.qualified_name!r}: no Parquet files under {self.uri}. "
+                "Check the table's uri, or write the data first."
+            )
+        first = files[0][0]
+        folders = first.split("/")[:-1]
+        if self.scheme == "hive":
+            parts = tuple(f.split("=", 1)[0] for f in folders if "=" in f)
+        else:
+            parts = self.partitions if len(folders) == len(self.partitions) else tuple(folders)
+        return StoredLayout(self._footer_schema(f"{self.uri}/{first}", cfg), parts, self.partitions)
+
+    def serving(self, storage: StorageConfig | None = None) -> ServingInfo:
+        """The data files, partition columns and the columns stored inside the files."""
+        cfg = self.resolve_storage(storage)
+        files = self._data_files(cfg)
+        columns = None
+        if files:
+            columns = tuple(self._footer_schema(f"{self.uri}/{files[0][0]}", cfg).names())
+        return ServingInfo(
+            format="parquet",
+            uri=self.uri,
+            partitions=tuple((p.name, p.dtype) for p in self.partitioning),
+            partitioning_scheme=self.partitioning_scheme,
+            files=tuple(files),
+            file_columns=columns,
+        )
+
+    def _data_files(self, storage: StorageConfig) -> list[tuple[str, int]]:
+        """``(relative path, bytes)`` of the data files: hidden and ``_`` sidecars skipped."""
+        try:
+            listed = list_files(self.uri, storage)
+        except StorageError as exc:
+            raise StorageError(f"Table {self.qualified_name!r}: {exc}") from exc
+        return [
+            (path, size)
+            for path, size in listed
+            if path.endswith(".parquet")
+            and not any(part.startswith(("_", ".")) for part in path.split("/"))
+        ]
+
+    def _footer_schema(self, path: str, storage: StorageConfig) -> pl.Schema:
+        """The schema in one file's footer (no data pages are read)."""
+        lf = pl.scan_parquet(path, hive_partitioning=False, storage_options=storage_options(path, storage))
+        try:
+            return lf.collect_schema()
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise StorageError(
+                storage.redact(f"Table {self.qualified_name!r}: cannot read the footer of {path}: {exc}")
+            ) from exc
 
     def read(
         self,

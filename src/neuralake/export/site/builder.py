@@ -25,7 +25,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from neuralake.errors import NeuralakeError
-from neuralake.export.metadata import entry_for
+from neuralake.export.metadata import iter_entries
 from neuralake.export.site import markup, search
 from neuralake.export.site.names import NameIndex
 from neuralake.export.site.paths import RESERVED_ROOT, Slugs
@@ -34,6 +34,8 @@ from neuralake.export.site.snippets import table_snippets
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
+    from neuralake.export.entry import TableEntry
+    from neuralake.metadata import SourceLocation
     from neuralake.tables.base import Table
 
 logger = logging.getLogger("neuralake")
@@ -128,36 +130,33 @@ class _Sources:
             self._roots[key] = found
         return self._roots[key]
 
-    def info(self, source: dict[str, Any] | None) -> dict[str, str | None] | None:
-        if not source:
+    def info(self, source: SourceLocation | None) -> NS | None:
+        """``label`` (``file:line (module.qualname)``) and ``href`` (``None`` without a link)."""
+        if source is None:
             return None
-        name = f"{source['module']}.{source['qualname']}"
+        name = f"{source.module}.{source.qualname}"
         rel = None
-        if source.get("file"):
-            path = Path(source["file"])
+        if source.file:
+            path = Path(source.file)
             if path.is_absolute():
                 root = self._root(path.parent)
                 if root is not None and path.is_relative_to(root):
                     rel = path.relative_to(root).as_posix()
             elif ".." not in path.parts:
                 rel = path.as_posix()
-        line = source.get("line")
         if rel is None:
-            return {"label": name, "href": None}
+            return NS(label=name, href=None)
+        line = source.line
         label = f"{rel}:{line}" if line else rel
         href = None
         if self.repo_url:
             try:
                 href = markup.safe_url(
-                    self.repo_url.format(path=quote(rel), line=line or 1, module=source["module"])
+                    self.repo_url.format(path=quote(rel), line=line or 1, module=source.module)
                 )
             except (KeyError, IndexError, ValueError):
                 href = None
-        return {"label": f"{label} ({name})", "href": href}
-
-
-def _ns(value: dict[str, Any] | None) -> NS | None:
-    return None if value is None else NS(**value)
+        return NS(label=f"{label} ({name})", href=href)
 
 
 def _extra(extra: dict[str, Any]) -> list[NS]:
@@ -195,22 +194,28 @@ class _Builder:
             fh.write(html)
 
     def table_page(self, catalog_name: str, reference: str | None, table: Table,
-                   entry: dict[str, Any]) -> str:  # fmt: skip
-        stats = set(entry.get("stats_columns") or ())
-        keys = set(entry["unique_columns"])
+                   entry: TableEntry) -> str:  # fmt: skip
+        meta, facts = entry.metadata, entry.facts
+        stats = set(facts.stats_columns or ())
+        keys = set(meta.unique_columns)
         # Objects with attributes (not dicts) keep Jinja's attribute lookups on the fast path.
         columns = [
-            NS(name=c["name"], type=c["type"], doc=markup.markdown_inline(c["description"]),
-               partition=c["partition"], key=c["name"] in keys, stats=c["name"] in stats)
-            for c in entry["columns"] or ()
+            NS(name=c.name, type=c.type, doc=markup.markdown_inline(c.description),
+               partition=c.partition, key=c.name in keys, stats=c.name in stats)
+            for c in meta.columns or ()
         ]  # fmt: skip
-        fresh = entry["freshness"]
-        if fresh is not None:
-            fresh = NS(
-                **fresh, when=_when(fresh["timestamp"]), size=human_bytes(fresh["size_bytes"])
-            )
-        history = [NS(**h, when=_when(h["timestamp"])) for h in entry.get("history") or ()]
-        snips = table_snippets(reference, entry["database"], entry["name"], table.docs_filters,
+        fresh = None
+        if facts.freshness is not None:
+            f = facts.freshness
+            fresh = NS(**f.to_dict(), when=_when(f.timestamp), size=human_bytes(f.size_bytes))
+        history = [
+            NS(version=c.version, operation=c.operation,
+               timestamp=None if c.timestamp is None else c.timestamp.isoformat(),
+               when=_when(None if c.timestamp is None else c.timestamp.isoformat()),
+               parameters=", ".join(f"{k}: {v}" for k, v in c.parameters))
+            for c in facts.history
+        ]  # fmt: skip
+        snips = table_snippets(reference, meta.database, meta.name, table.docs_filters,
                                table.docs_columns)  # fmt: skip
         snippets = [
             NS(id="snippet-python", kind="python", title="Python", code=snips.python),
@@ -219,17 +224,17 @@ class _Builder:
         ]
         api_note = None
         if self.api_url:
-            if entry["type"] in API_TYPES:
+            if meta.type in API_TYPES:
                 from neuralake.api import curl_snippet
 
-                code = curl_snippet(self.api_url, entry["database"], entry["name"],
+                code = curl_snippet(self.api_url, meta.database, meta.name,
                                     table.docs_filters, name=table.extra.get("roapi_name"),
                                     columns=table.docs_columns)  # fmt: skip
                 snippets.append(NS(id="snippet-api", kind="shell", title="HTTP API (curl)",
                                    code=code))  # fmt: skip
             else:
                 api_note = (
-                    f"The HTTP API serves only Delta and Parquet tables; this {entry['type']} "
+                    f"The HTTP API serves only Delta and Parquet tables; this {meta.type} "
                     "table is not available there unless it is materialised as one."
                 )
         return self.t_table.render(
@@ -238,19 +243,20 @@ class _Builder:
             indexed=True,
             catalog=catalog_name,
             multi=self.multi,
-            t=NS(**entry),
+            t=meta,
+            error=entry.error,
             columns=columns,
             columns_meta=" ".join(c.name for c in columns),
-            description=markup.markdown(entry["description"]),
-            location=markup.strip_credentials(entry["location"]),
-            source=_ns(self.sources.info(entry["source"])),
+            description=markup.markdown(meta.description),
+            location=markup.strip_credentials(meta.location),
+            source=self.sources.info(meta.source),
             fresh=fresh,
             history=history,
             snippets=snippets,
             api_note=api_note,
-            extra=_extra(entry["extra"]),
-            search_text=markup.plain_text(entry["description"]),
-            w=DEPRECATED_WEIGHTS if entry["deprecated"] else WEIGHTS,
+            extra=_extra(dict(meta.extra)),
+            search_text=markup.plain_text(meta.description),
+            w=DEPRECATED_WEIGHTS if meta.deprecated else WEIGHTS,
         )
 
     def catalog(self, catalog: Catalog, reference: str | None, cslug: str,
@@ -263,27 +269,28 @@ class _Builder:
             (self.tmp / cslug / dbs[name].slug).mkdir()
         table_slugs: dict[str, Slugs] = {name: Slugs(frozenset({"index"})) for name in dbs}
         cat_index = self.names.catalog(catalog.name)
-        for db_name, table, entry in _safe_entries(catalog):
-            db = dbs[db_name]
-            tslug = table_slugs[db_name].take(entry["name"])
+        for table, entry in iter_entries(catalog, history=HISTORY_LIMIT):
+            meta = entry.metadata
+            db = dbs[meta.database]
+            tslug = table_slugs[meta.database].take(meta.name)
             rel = f"{cslug}/{db.slug}/{tslug}.html"
             page = self.table_page(catalog.name, reference, table, entry)
             self.write(rel, page)
             if self.indexer is not None:
                 self._index(rel, page)
-            self.names.add(entry["name"], db_name, rel, entry["type"], bool(entry["deprecated"]),
+            self.names.add(meta.name, meta.database, rel, meta.type, bool(meta.deprecated),
                            cat_index)  # fmt: skip
-            qualified = f"{db_name}.{entry['name']}"
-            if entry["error"]:
-                self.failed.append(f"{qualified}: {entry['error']}")
+            if entry.error:
+                self.failed.append(f"{meta.qualified_name}: {entry.error}")
                 self.failed_links.append(
-                    {"href": rel, "label": f"{catalog.name}: {qualified}", "error": entry["error"]}
-                )
+                    {"href": rel, "label": f"{catalog.name}: {meta.qualified_name}",
+                     "error": entry.error}
+                )  # fmt: skip
             db.tables.append(NS(
-                name=entry["name"], href=f"{tslug}.html", type=entry["type"],
-                owner=entry["owner"], tags=entry["tags"],
-                excerpt=markup.excerpt(entry["description"]),
-                deprecated=bool(entry["deprecated"]), error=bool(entry["error"]),
+                name=meta.name, href=f"{tslug}.html", type=meta.type,
+                owner=meta.owner, tags=list(meta.tags),
+                excerpt=markup.excerpt(meta.description),
+                deprecated=bool(meta.deprecated), error=bool(entry.error),
             ))  # fmt: skip
             self.count += 1
             progress.advance()
@@ -340,28 +347,6 @@ class _Builder:
                 failed_more=max(0, len(self.failed_links) - 50),
             ),
         )  # fmt: skip
-
-
-def _safe_entries(catalog: Catalog) -> Any:
-    """Export entries; a table whose metadata itself raises still gets an (error) entry."""
-    for db_name, table in catalog.registry.items():
-        try:
-            entry = entry_for(catalog, db_name, table, history=HISTORY_LIMIT)
-        except Exception as exc:  # metadata() of a custom table type failed
-            entry = _broken_entry(db_name, table, f"{type(exc).__name__}: {exc}")
-        yield db_name, table, entry
-
-
-def _broken_entry(db_name: str, table: Table, error: str) -> dict[str, Any]:
-    src = getattr(table, "source", None)
-    return {
-        "name": table.name, "database": db_name, "qualified_name": f"{db_name}.{table.name}",
-        "type": getattr(table, "table_type", "unknown"), "description": "", "owner": None,
-        "tags": [], "columns": None, "partitions": [], "partitioning_scheme": None,
-        "location": None, "unique_columns": [], "docs_filters": [], "docs_columns": None,
-        "deprecated": None, "source": None if src is None else src.to_dict(), "extra": {},
-        "freshness": None, "error": error, "history": None, "stats_columns": None,
-    }  # fmt: skip
 
 
 def _catalog_slugs(catalogs: Sequence[tuple[Catalog, str | None]]) -> list[str]:
