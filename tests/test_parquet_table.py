@@ -202,7 +202,7 @@ def test_values_needing_percent_encoding(backend: Any, hive_writer: str, value: 
 
 def test_missing_table_path_is_a_storage_error(backend: Any) -> None:
     table = ParquetTable("ghost", backend.uri("does/not/exist"), partitioning=[Partition("p")])
-    with pytest.raises(StorageError, match=r"Table 'ghost': no data at .*does/not/exist"):
+    with pytest.raises(StorageError, match=r"Table 'db.ghost': no data at .*does/not/exist"):
         read(backend, table)
     with pytest.raises(StorageError):
         read(backend, table, filters=[Filter("p", "=", "a")])

@@ -249,7 +249,7 @@ class Table(ABC):
             for c in columns:
                 if c not in schema:
                     raise ColumnNotFoundError(
-                        f"Table {self.name!r} has no column {c!r}.{did_you_mean(c, schema.names())} "
+                        f"Table {self.qualified_name!r} has no column {c!r}.{did_you_mean(c, schema.names())} "
                         f"Columns: {', '.join(schema.names())}."
                     )
         return tuple(columns)

@@ -80,14 +80,14 @@ class FunctionTable(Table):
         unknown = sorted(set(params) - set(self.parameters))
         if unknown and not any(p.kind is p.VAR_KEYWORD for p in self.signature.parameters.values()):
             raise InvalidParameterError(
-                f"Table {self.name!r} has no parameter {', '.join(map(repr, unknown))}. "
+                f"Table {self.qualified_name!r} has no parameter {', '.join(map(repr, unknown))}. "
                 f"Parameters: {', '.join(self.parameters) or 'none'}."
             )
         result = self._call(filters, columns, params)
         if self.declared_schema is None:
             return result
         source = result.collect_schema()
-        check_castable(source, self.declared_schema, self.name)
+        check_castable(source, self.declared_schema, self.qualified_name)
         return normalize(result, source, self.declared_schema)
 
     def _call(

@@ -296,14 +296,14 @@ class ParquetTable(Table):
             return bool(fs.get_file_info(inner).type != pafs.FileType.NotFound)
         except OSError as exc:
             raise StorageError(
-                storage.redact(f"Cannot reach storage for table {self.name!r} at {path}: {exc}")
+                storage.redact(f"Cannot reach storage for table {self.qualified_name!r} at {path}: {exc}")
             ) from exc
 
     def _check_exists(self, path: str, storage: StorageConfig) -> None:
         if not self._exists(path, storage):
             where = "bucket/prefix" if is_remote(path) else "folder"
             raise StorageError(
-                f"Table {self.name!r}: no data at {path} ({where} does not exist). "
+                f"Table {self.qualified_name!r}: no data at {path} ({where} does not exist). "
                 "Check the table's uri, or write the data first."
             )
 
