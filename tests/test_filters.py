@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from neuralake import Catalog, Database, Filter, FunctionTable, InvalidFilterError
-from neuralake.filters import OPS, describe, pinned_values, to_dnf, to_expr
+from neuralake.filters import OPS, describe, to_dnf
+from neuralake.predicate import pinned_values, to_expr
 
 DATA = pl.DataFrame(
     {

@@ -1,19 +1,15 @@
-"""Filters: one declarative form, one translation to Polars for every backend.
+"""Filters: the declarative form users write, normalised to disjunctive normal form.
 
 A filter is a :class:`Filter` ``(column, op, value)``. A flat list of filters is an AND; a list
-of lists is an OR of ANDs (disjunctive normal form). ``filters=`` also accepts a ``pl.Expr`` or a
-SQL predicate string, which is parsed by Polars (never pasted into SQL text).
+of lists is an OR of ANDs (disjunctive normal form). ``filters=`` also accepts a ``pl.Expr``, a
+SQL predicate string (parsed, never pasted into SQL text) or a predicate already bound.
 
-Every backend turns filters into the same Polars expression with :func:`to_expr`, so results
-never differ by backend; Parquet tables additionally read :func:`pinned_values` to prune
-partitions before the scan.
+:func:`neuralake.predicate.bind` validates filters against a table's schema once, into the
+predicate tree every backend and renderer reads, so results never differ by backend.
 
 Example:
-    >>> import polars as pl
-    >>> expr = to_expr([Filter("n", ">", 1), Filter("s", "contains", "a.")],
-    ...                pl.Schema({"n": pl.Int64, "s": pl.String}))
-    >>> pl.DataFrame({"n": [1, 2, 3], "s": ["a.", "a.b", "ab"]}).filter(expr)["n"].to_list()
-    [2]
+    >>> to_dnf([Filter("n", ">", 1), Filter("s", "contains", "a.")])
+    ((Filter(column='n', op='>', value=1), Filter(column='s', op='contains', value='a.')),)
 """
 
 from __future__ import annotations
@@ -22,14 +18,11 @@ import datetime as dt
 import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
+from typing import Any, Literal, Protocol, TypeAlias, get_args
 
 import polars as pl
 
 from neuralake.errors import InvalidFilterError, did_you_mean
-
-if TYPE_CHECKING:
-    from polars._typing import PolarsDataType
 
 Op = Literal[
     "=", "!=", "<", "<=", ">", ">=", "in", "not in", "contains",
@@ -98,8 +91,20 @@ class Filter:
         return {"column": self.column, "op": self.op, "value": _jsonable(value)}
 
 
+class BoundFilter(Protocol):
+    """A filter already bound to a schema (a :class:`neuralake.predicate.Predicate`).
+
+    ``filters=`` takes one as it is: the table reads it without validating it again.
+    """
+
+    @property
+    def columns(self) -> frozenset[str]: ...
+
+    def accept(self, visitor: Any) -> Any: ...
+
+
 FilterSpec: TypeAlias = (
-    "Filter | Sequence[Filter] | Sequence[Sequence[Filter]] | pl.Expr | str | None"
+    "Filter | Sequence[Filter] | Sequence[Sequence[Filter]] | pl.Expr | str | BoundFilter | None"
 )
 DNF: TypeAlias = tuple[tuple[Filter, ...], ...]
 
@@ -145,54 +150,12 @@ def _bad_shape(obj: object) -> str:
     )
 
 
-def to_expr(filters: FilterSpec, schema: pl.Schema, *, table: str = "") -> pl.Expr | None:
-    """Translate and validate ``filters`` against ``schema``; ``None`` when there is no filter.
-
-    Raises:
-        InvalidFilterError: unknown column, or a value whose type does not fit the column.
-    """
-    where = f" on table {table!r}" if table else ""
-    if filters is None:
-        return None
-    if isinstance(filters, str):
-        try:
-            expr = pl.sql_expr(filters)
-        except Exception as exc:
-            raise InvalidFilterError(
-                f"Cannot parse SQL predicate {filters!r}{where}: {exc}"
-            ) from exc
-        _check_roots(expr, schema, where)
-        return expr
-    if isinstance(filters, pl.Expr):
-        _check_roots(filters, schema, where)
-        return filters
-    dnf = to_dnf(filters)
-    if not dnf:
-        return None
-    ors = []
-    for branch in dnf:
-        ands = [_filter_expr(f, schema, where) for f in branch]
-        ors.append(pl.all_horizontal(ands) if len(ands) > 1 else ands[0])
-    return pl.any_horizontal(ors) if len(ors) > 1 else ors[0]
-
-
-def filter_columns(filters: FilterSpec) -> set[str]:
-    """The column names a filter reads."""
-    if filters is None:
-        return set()
-    if isinstance(filters, str):
-        filters = pl.sql_expr(filters)
-    if isinstance(filters, pl.Expr):
-        return set(filters.meta.root_names())
-    return {f.column for branch in to_dnf(filters) for f in branch}
-
-
 def describe(filters: FilterSpec) -> str:
     """A short human-readable summary for logs, e.g. ``(a = 1 AND b in [2, 3]) OR (c is null)``."""
     if filters is None:
         return "none"
-    if isinstance(filters, str | pl.Expr):
-        return str(filters)
+    if isinstance(filters, str | pl.Expr) or hasattr(filters, "accept"):
+        return str(filters)  # SQL text, an expression or a bound predicate
     dnf = to_dnf(filters)
     if not dnf:
         return "none"
@@ -203,117 +166,6 @@ def describe(filters: FilterSpec) -> str:
         for b in dnf
     ]
     return parts[0] if len(parts) == 1 else " OR ".join(f"({p})" for p in parts)
-
-
-def pinned_values(branch: Sequence[Filter], column: str) -> tuple[Any, ...] | None:
-    """Values an AND-branch pins ``column`` to with ``=``/``in`` (``None`` if unpinned)."""
-    pinned: set[Any] | None = None
-    order: list[Any] = []
-    for f in branch:
-        if f.column != column or f.op not in ("=", "in"):
-            continue
-        values = (f.value,) if f.op == "=" else f.value
-        order.extend(v for v in values if v not in order)
-        pinned = set(values) if pinned is None else pinned & set(values)
-    if pinned is None:
-        return None
-    return tuple(v for v in order if v in pinned)
-
-
-def _check_roots(expr: pl.Expr, schema: pl.Schema, where: str) -> None:
-    for name in expr.meta.root_names():
-        if name not in schema:
-            raise InvalidFilterError(_unknown_column(name, schema, where))
-
-
-def _unknown_column(name: str, schema: pl.Schema, where: str) -> str:
-    return (
-        f"Unknown filter column {name!r}{where}.{did_you_mean(name, schema.names())} "
-        f"Valid columns: {', '.join(schema.names())}."
-    )
-
-
-def _filter_expr(f: Filter, schema: pl.Schema, where: str) -> pl.Expr:
-    if f.column not in schema:
-        raise InvalidFilterError(_unknown_column(f.column, schema, where))
-    dtype = schema[f.column]
-    col = pl.col(f.column)
-    if f.op == "is null":
-        return col.is_null()
-    if f.op == "is not null":
-        return col.is_not_null()
-    if f.op.startswith("includes"):
-        if not isinstance(dtype, pl.List | pl.Array):
-            raise InvalidFilterError(
-                f"Filter {f.op!r} needs a list column, but {f.column!r}{where} is {dtype}; "
-                "use '=', 'in' or 'contains' instead."
-            )
-        inner = dtype.inner
-        assert inner is not None
-        if f.op == "includes":
-            _check_value(f, inner, f.value, where)
-            return col.list.contains(f.value)
-        for v in f.value:
-            _check_value(f, inner, v, where)
-        hits = [col.list.contains(v) for v in f.value]
-        if f.op == "includes any":
-            return pl.any_horizontal(hits) if hits else pl.lit(False)
-        return pl.all_horizontal(hits) if hits else col.is_not_null()
-    if f.op == "contains":
-        if not isinstance(dtype, pl.String | pl.Categorical | pl.Enum) or not isinstance(
-            f.value, str
-        ):
-            raise InvalidFilterError(
-                f"Filter 'contains' needs a string column and a string value; "
-                f"column {f.column!r}{where} is {dtype}, value is {f.value!r}."
-            )
-        return col.cast(pl.String).str.contains(f.value, literal=True)
-    if f.op in ("in", "not in"):
-        for v in f.value:
-            _check_value(f, dtype, v, where)
-        # A value the column cannot hold (1.5 in an integer column) matches nothing, as with
-        # '='; the cast below would otherwise truncate it to 1.
-        kept = [
-            v
-            for v in f.value
-            if not (dtype.is_integer() and isinstance(v, float | decimal.Decimal) and v % 1)
-        ]
-        values = pl.Series(values=kept, dtype=dtype, strict=False).implode()
-        hit = col.is_in(values) if f.value else pl.lit(False)
-        return hit if f.op == "in" else ~hit
-    _check_value(f, dtype, f.value, where)
-    return {
-        "=": col.__eq__, "!=": col.__ne__, "<": col.__lt__,
-        "<=": col.__le__, ">": col.__gt__, ">=": col.__ge__,
-    }[f.op](f.value)  # fmt: skip
-
-
-def _accepts(dtype: PolarsDataType, value: Any) -> bool:
-    if isinstance(value, bool):
-        return isinstance(dtype, pl.Boolean)
-    if dtype.is_integer() or dtype.is_float() or isinstance(dtype, pl.Decimal):
-        return isinstance(value, int | float | decimal.Decimal)
-    if isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
-        return isinstance(value, str)
-    if isinstance(dtype, pl.Datetime):
-        return isinstance(value, dt.datetime)
-    if isinstance(dtype, pl.Date):
-        return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
-    if isinstance(dtype, pl.Time):
-        return isinstance(value, dt.time)
-    if isinstance(dtype, pl.Duration):
-        return isinstance(value, dt.timedelta)
-    if isinstance(dtype, pl.Binary):
-        return isinstance(value, bytes)
-    return False
-
-
-def _check_value(f: Filter, dtype: PolarsDataType, value: Any, where: str) -> None:
-    if not _accepts(dtype, value):
-        raise InvalidFilterError(
-            f"Filter {f.column!r} {f.op} {value!r}{where}: a {type(value).__name__} value does not "
-            f"fit column {f.column!r} of type {dtype}. Pass a value of the column's type."
-        )
 
 
 def _short(value: Any) -> str:

@@ -13,13 +13,8 @@ from neuralake import Filter
 from neuralake.export.site import markup
 from neuralake.export.site.paths import Slugs, slug
 from neuralake.export.site.progress import Progress
-from neuralake.export.site.snippets import (
-    parse_reference,
-    py_value,
-    sql_literal,
-    sql_query,
-    table_snippets,
-)
+from neuralake.export.site.snippets import parse_reference, sql_query, table_snippets
+from neuralake.predicate import py_value, sql_literal
 
 
 @pytest.mark.parametrize(
@@ -211,3 +206,19 @@ def test_progress_bar_only_when_enabled() -> None:
     bar.advance()
     bar.close()
     assert "2/2" in loud.getvalue()
+
+
+def test_progress_stage_replaces_the_count() -> None:
+    out = io.StringIO()
+    bar = Progress(1, "Building pages", True, out)
+    bar.advance()
+    bar.stage("Indexing for search")
+    bar.close()
+    bar.advance()  # after close: counted, never drawn
+    assert "Indexing for search…" in out.getvalue()
+    assert bar.done == 2
+    quiet = io.StringIO()
+    silent = Progress(1, "x", None, quiet)
+    silent.stage("Indexing")
+    silent.close()
+    assert quiet.getvalue() == ""

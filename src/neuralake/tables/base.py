@@ -265,8 +265,8 @@ class Table(ABC):
         """Read the table lazily with filters and a column selection pushed down to the scan.
 
         Args:
-            filters: ``Filter``/list (AND)/list of lists (OR of ANDs), a ``pl.Expr`` or a SQL
-                predicate string.
+            filters: ``Filter``/list (AND)/list of lists (OR of ANDs), a ``pl.Expr``, a SQL
+                predicate string or a predicate from :func:`neuralake.predicate.bind`.
             columns: Columns to return, in order.
             storage: Storage settings overriding the table's (bound) storage, field by field.
             **params: Table-specific parameters (e.g. ``version=`` for Delta tables).
@@ -282,22 +282,33 @@ class Table(ABC):
                 DeprecatedTableWarning,
                 stacklevel=3,
             )
-        if not isinstance(filters, str | pl.Expr):
-            flt.to_dnf(filters)  # reject malformed filters before any I/O
+        from neuralake.predicate import AlwaysTrue, Predicate, ToPolars, bind
+
         own_filters, own_columns = self.pushdown
+        pred: Predicate | None = None
+        if not own_filters and self.declared_schema is not None:
+            # Bound once, before any I/O: read() gets the bound predicate (Parquet prunes
+            # partitions with it) and the same object filters the frame below.
+            pred = bind(filters, self.declared_schema, table=label)
+        elif not isinstance(filters, str | pl.Expr | Predicate):
+            flt.to_dnf(filters)  # type: ignore[arg-type]  # reject malformed shapes before I/O
         cols = (
             tuple(columns) if own_columns and columns is not None else self.check_columns(columns)
         )
-        lf = self.read(filters, cols, self.resolve_storage(storage), **params)
+        lf = self.read(
+            filters if pred is None else pred, cols, self.resolve_storage(storage), **params
+        )
         if not (own_filters and own_columns):
             schema = self.declared_schema
             if schema is None:
                 schema = lf.collect_schema()
             if not own_columns:
                 cols = self.check_columns(cols, schema)
-            expr = None if own_filters else flt.to_expr(filters, schema, table=label)
-            if expr is not None:
-                lf = lf.filter(expr)
+            if not own_filters:
+                if pred is None:  # no declared schema: bind to the frame's
+                    pred = bind(filters, schema, table=label)
+                if not isinstance(pred, AlwaysTrue):
+                    lf = lf.filter(pred.accept(ToPolars()))
             if cols is not None and not own_columns:
                 lf = lf.select(cols)
         planning_ms = (time.perf_counter() - start) * 1000
@@ -379,9 +390,7 @@ class Versioned(Protocol):
         self, limit: int | None = None, *, storage: StorageConfig | None = None
     ) -> pl.DataFrame: ...
 
-    def restore(
-        self, version: int | str | Any, *, storage: StorageConfig | None = None
-    ) -> Any: ...
+    def restore(self, version: int | str | Any, *, storage: StorageConfig | None = None) -> Any: ...
 
     def vacuum(
         self,

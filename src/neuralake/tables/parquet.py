@@ -153,12 +153,16 @@ class ParquetTable(Table):
 
     def _footer_schema(self, path: str, storage: StorageConfig) -> pl.Schema:
         """The schema in one file's footer (no data pages are read)."""
-        lf = pl.scan_parquet(path, hive_partitioning=False, storage_options=storage_options(path, storage))
+        lf = pl.scan_parquet(
+            path, hive_partitioning=False, storage_options=storage_options(path, storage)
+        )
         try:
             return lf.collect_schema()
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise StorageError(
-                storage.redact(f"Table {self.qualified_name!r}: cannot read the footer of {path}: {exc}")
+                storage.redact(
+                    f"Table {self.qualified_name!r}: cannot read the footer of {path}: {exc}"
+                )
             ) from exc
 
     def read(
@@ -172,11 +176,13 @@ class ParquetTable(Table):
             raise InvalidParameterError(
                 f"Parquet table {self.name!r} takes no parameters, got {sorted(params)}."
             )
-        if self.declared_schema is not None:
-            flt.to_expr(filters, self.declared_schema, table=self.name)  # validate before listing
-        dnf = () if isinstance(filters, str | pl.Expr) else flt.to_dnf(filters)
+        from neuralake.predicate import bind
+
+        # scan() passes the predicate it bound, which bind() returns as it is; without a
+        # declared schema this binding only prunes and scan() validates against the frame.
+        pred = bind(filters, self.declared_schema, table=self.qualified_name)  # before listing
         opts = storage_options(self.uri, storage)
-        prefixes = self._prefixes(dnf, storage)
+        prefixes = self._prefixes(pred, storage)
         if prefixes is not None:  # a pinned value with no folder has no rows, it is not an error
             prefixes = [
                 (path, pinned)
@@ -238,19 +244,24 @@ class ParquetTable(Table):
         return lf.drop("__neuralake_path", strict=False)
 
     def _prefixes(
-        self, dnf: flt.DNF, storage: StorageConfig
+        self, pred: flt.BoundFilter, storage: StorageConfig
     ) -> list[tuple[str, dict[str, Any]]] | None:
         """Folders to scan with the partition values they pin; ``None`` means the whole table."""
-        if not dnf or not self.partitioning:
+        from neuralake.predicate import PinnedPartitions, Pins
+
+        if not self.partitioning:
             return None
+        pins: Pins | None = pred.accept(PinnedPartitions(self.partitions))
+        if pins is None:
+            return None
+        dtypes = {p.name: p.dtype for p in self.partitioning}
         found: dict[str, dict[str, Any]] = {}
-        for branch in dnf:
+        for branch in pins:
             pinned_lists: list[tuple[str, tuple[Any, ...]]] = []
-            for p in self.partitioning:
-                values = flt.pinned_values(branch, p.name)
-                if values is None or not all(_has_folder_name(v, p.dtype) for v in values):
-                    break  # unpinned, or a value whose folder spelling is not certain: scan
-                pinned_lists.append((p.name, values))
+            for name, values in branch:
+                if not all(_has_folder_name(v, dtypes[name]) for v in values):
+                    break  # a value whose folder spelling is not certain: scan below here
+                pinned_lists.append((name, values))
             if not pinned_lists:
                 return None  # one branch needs every partition
             names = [n for n, _ in pinned_lists]
@@ -296,7 +307,9 @@ class ParquetTable(Table):
             return bool(fs.get_file_info(inner).type != pafs.FileType.NotFound)
         except OSError as exc:
             raise StorageError(
-                storage.redact(f"Cannot reach storage for table {self.qualified_name!r} at {path}: {exc}")
+                storage.redact(
+                    f"Cannot reach storage for table {self.qualified_name!r} at {path}: {exc}"
+                )
             ) from exc
 
     def _check_exists(self, path: str, storage: StorageConfig) -> None:

@@ -1,23 +1,26 @@
 """Copy-paste code snippets for a table that run as printed.
 
 Three forms: Python through the catalog API (with the table's docs filters and columns), Python
-through ``catalog.sql`` and the ``neuralake query`` command line. Filter values are rendered with
-``repr`` in Python (so they round-trip) and as properly quoted literals in SQL.
+through ``catalog.sql`` and the ``neuralake query`` command line. The filters are bound once and
+rendered by the predicate renderers: :class:`~neuralake.predicate.ToPython` (values that
+round-trip) and :class:`~neuralake.predicate.ToSql` (literals for the catalog's SQL engine).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from neuralake.filters import Filter
+from neuralake.filters import Filter, FilterSpec
+from neuralake.predicate import AlwaysTrue, ToPython, ToSql, bind, sql_ident
+from neuralake.predicate.python import py_str
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+if TYPE_CHECKING:
+    import polars as pl
+
 _REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
 PLACEHOLDER_IMPORT = (
     "# Replace with your catalog's import, e.g.: from my_package.catalog import catalog\n"
@@ -42,91 +45,22 @@ def parse_reference(reference: str | None) -> tuple[str, str] | None:
     return module, attr
 
 
-def py_str(text: str) -> str:
-    """A Python string literal, double-quoted when that needs no escaping."""
-    if '"' not in text and "\\" not in text and text.isprintable():
-        return f'"{text}"'
-    return repr(text)
-
-
-def py_value(value: Any) -> str:
-    """A Python literal for a filter value that evaluates back to the same value."""
-    if isinstance(value, str):
-        return py_str(value)
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(py_value(v) for v in value) + "]"
-    if isinstance(value, decimal.Decimal):
-        return f"decimal.Decimal({str(value)!r})"
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return f'float("{value}")'
-    return repr(value)
-
-
-def py_filter(f: Filter) -> str:
-    args = [py_str(f.column), py_str(f.op)]
-    if f.op not in ("is null", "is not null"):
-        args.append(py_value(f.value))
-    return f"Filter({', '.join(args)})"
-
-
-def sql_ident(name: str) -> str:
-    """An SQL identifier, double-quoted unless it is a plain name."""
-    return name if _IDENT.match(name) else '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(value: Any) -> str:
-    """An SQL literal for a filter value (strings quoted with doubled single quotes)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | decimal.Decimal):
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return f"CAST('{value}' AS DOUBLE)"
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return f"'{value.isoformat(sep=' ')}'::timestamp"
-    if isinstance(value, dt.date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, dt.time):
-        return f"'{value.isoformat()}'::time"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_condition(f: Filter) -> str:
-    col = sql_ident(f.column)
-    op = f.op
-    if op == "is null":
-        return f"{col} IS NULL"
-    if op == "is not null":
-        return f"{col} IS NOT NULL"
-    if op in ("in", "not in"):
-        if not f.value:
-            return "FALSE" if op == "in" else "TRUE"
-        values = ", ".join(sql_literal(v) for v in f.value)
-        return f"{col} {'IN' if op == 'in' else 'NOT IN'} ({values})"
-    if op == "contains":
-        return f"STRPOS({col}, {sql_literal(f.value)}) > 0"
-    if op == "includes":
-        return f"ARRAY_CONTAINS({col}, {sql_literal(f.value)})"
-    if op in ("includes any", "includes all"):
-        if not f.value:
-            return "FALSE" if op == "includes any" else f"{col} IS NOT NULL"
-        joiner = " OR " if op == "includes any" else " AND "
-        return "(" + joiner.join(f"ARRAY_CONTAINS({col}, {sql_literal(v)})" for v in f.value) + ")"
-    return f"{col} {op} {sql_literal(f.value)}"
-
-
 def sql_query(
-    database: str, table: str, filters: Sequence[Filter], columns: Sequence[str] | None
+    database: str,
+    table: str,
+    filters: FilterSpec,
+    columns: Sequence[str] | None,
+    schema: pl.Schema | None = None,
 ) -> str:
-    """``SELECT ... FROM db.table WHERE ... LIMIT 10`` for the table's docs filters/columns."""
+    """``SELECT ... FROM db.table WHERE ... LIMIT 10`` for the table's docs filters/columns.
+
+    ``schema`` validates the filters when given.
+    """
     cols = ", ".join(sql_ident(c) for c in columns) if columns else "*"
     query = f"SELECT {cols} FROM {sql_ident(database)}.{sql_ident(table)}"
-    if filters:
-        query += " WHERE " + " AND ".join(sql_condition(f) for f in filters)
+    pred = bind(filters, schema, table=f"{database}.{table}")
+    if not isinstance(pred, AlwaysTrue):
+        query += " WHERE " + pred.accept(ToSql())
     return query + " LIMIT 10"
 
 
@@ -152,8 +86,9 @@ def table_snippets(
     table: str,
     filters: Sequence[Filter] = (),
     columns: Sequence[str] | None = None,
+    schema: pl.Schema | None = None,
 ) -> Snippets:
-    """Build the three snippets of ``database.table``.
+    """Build the three snippets of ``database.table`` (``schema`` validates the filters).
 
     Example:
         >>> s = table_snippets("examples.tpch.catalog:catalog", "tpch", "nation",
@@ -173,12 +108,9 @@ def table_snippets(
     module_attr = parse_reference(reference)
     var = module_attr[1] if module_attr else "catalog"
     args = [py_str(table)]
-    if len(filters) == 1:
-        args.append(f"filters=[{py_filter(filters[0])}]")
-    elif filters:
-        args.append(
-            "filters=[\n" + "".join(f"        {py_filter(f)},\n" for f in filters) + "    ]"
-        )
+    pred = bind(filters, schema, table=f"{database}.{table}")
+    if not isinstance(pred, AlwaysTrue):
+        args.append("filters=" + pred.accept(ToPython(indent="    ")))
     if columns:
         args.append("columns=[" + ", ".join(py_str(c) for c in columns) + "]")
     if len(args) == 1:
@@ -186,9 +118,9 @@ def table_snippets(
     else:
         call = f"{var}.db({py_str(database)}).table(\n" + "".join(f"    {a},\n" for a in args) + ")"
     body = f"df = {call}.head(10).collect()\nprint(df)\n"
-    python = _imports(module_attr, body, bool(filters)) + "\n" + body
+    python = _imports(module_attr, body, "Filter(" in body) + "\n" + body
 
-    query = sql_query(database, table, filters, columns)
+    query = sql_query(database, table, pred, columns)
     sql_body = f"df = {var}.sql({py_str(query)}).collect()\nprint(df)\n"
     sql = _imports(module_attr, "", False) + "\n" + sql_body
 
