@@ -146,7 +146,7 @@ def test_bad_time_travel_arguments(backend: Any) -> None:
     with pytest.raises(InvalidParameterError, match="version must be an int"):
         read(backend, table, version=True)
     with pytest.raises(
-        InvalidParameterError, match=r"'orders' has no version 7 \(versions 0\.\.1\)"
+        InvalidParameterError, match=r"'tpch\.orders' has no version 7 \(versions 0\.\.1\)"
     ):
         read(backend, table, version=7)
     with pytest.raises(InvalidParameterError, match=r"as_of='not a date' is not an ISO-8601 time"):
@@ -210,7 +210,9 @@ def test_schema_that_cannot_be_cast_is_refused(
 ) -> None:
     uri = backend.write_delta(pa.table({"o_orderkey": stored, "x": [1, 2]}), "bad")
     table = NeuralakeDeltaTable("bad", uri, schema={"o_orderkey": declared, "x": pl.Int64})
-    with pytest.raises(SchemaMismatchError, match=rf"'bad'.*{pattern}.*Fix the declared schema"):
+    with pytest.raises(
+        SchemaMismatchError, match=rf"'tpch\.bad'.*{pattern}.*Fix the declared schema"
+    ):
         read(backend, table)
 
 
@@ -248,14 +250,16 @@ def test_unique_columns_keep_row_from_latest_commit(backend: Any) -> None:
 
 def test_missing_table_is_a_storage_error(backend: Any) -> None:
     table = NeuralakeDeltaTable("ghost", backend.uri("no_such_table"))
-    with pytest.raises(StorageError, match=r"Table 'ghost': no Delta table at .*no_such_table"):
+    with pytest.raises(
+        StorageError, match=r"Table 'tpch\.ghost': no Delta table at .*no_such_table"
+    ):
         read(backend, table)
 
 
 def test_not_a_delta_table_is_a_storage_error(backend: Any) -> None:
     uri = backend.write_hive_polars(pl.DataFrame({"a": [1], "p": ["x"]}), "plain_parquet", ["p"])
     table = NeuralakeDeltaTable("plain", uri)
-    with pytest.raises(StorageError, match="'plain'"):
+    with pytest.raises(StorageError, match=r"'tpch\.plain'"):
         read(backend, table)
 
 

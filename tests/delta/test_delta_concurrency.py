@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 
 from neuralake import CommitConflictError
-from neuralake.tables import delta_write
 
 from . import delta_workers
 from .conftest import Backend, s3_storage
@@ -58,7 +57,7 @@ def test_overwrite_of_same_partition_conflicts(backend: Backend) -> None:
     stale = table.delta_table()  # writer B read version 0 ...
     table.write(first.head(1), "overwrite", predicate="writer = 1")  # ... writer A commits v1
     with pytest.raises(CommitConflictError) as err:
-        delta_write.write(table, first.head(1), "overwrite", predicate="writer = 1", snapshot=stale)
+        table.write(first.head(1), "overwrite", predicate="writer = 1", snapshot=stale)
     message = str(err.value)
     assert message.startswith(
         "Table 'events': overwrite based on version 0 conflicts with version 1 "
@@ -73,7 +72,7 @@ def test_stale_append_is_retried(backend: Backend) -> None:
     table.write(row)
     stale = table.delta_table()
     table.write(row.with_columns(seq=pl.lit(1)))
-    assert delta_write.write(table, row.with_columns(seq=pl.lit(2)), snapshot=stale) == 2
+    assert table.write(row.with_columns(seq=pl.lit(2)), snapshot=stale) == 2
     assert sorted(table().collect()["seq"].to_list()) == [0, 1, 2]
 
 

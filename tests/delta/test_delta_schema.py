@@ -186,7 +186,7 @@ def test_validate_reports_drift(tmp_path: Path, local_backend: Backend) -> None:
         "db.drifted: column 'id' is declared int32, storage has int64 (read with a safe cast)",
         "db.drifted: column 'amount' is declared string but storage has float64 (no safe cast)",
         "db.fn: column 'y' is declared (int64) but not in storage",
-        f"db.missing: storage could not be inspected: Table 'missing': no Delta table at "
+        f"db.missing: storage could not be inspected: Table 'db.missing': no Delta table at "
         f"{tmp_path}/nowhere. Check the uri, or create the table by writing to it.",
         "db.part: column 'p_size' is declared int64 but storage has string (no safe cast)",
     ]

@@ -1,4 +1,6 @@
-"""Delta Lake tables (delta-rs), read lazily through Polars with file skipping and time travel."""
+"""The Delta Lake table type: one public method per operation, each resolving storage once
+and handing plain values (a :class:`DeltaTarget`) to the helper modules, which never import
+this one."""
 
 from __future__ import annotations
 
@@ -9,15 +11,28 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from neuralake import filters as flt
-from neuralake.errors import InvalidParameterError, StorageError
-from neuralake.metadata import Freshness
-from neuralake.storage import StorageConfig, storage_options
-from neuralake.tables.base import Table, check_castable, normalize
+from neuralake.errors import InvalidParameterError
+from neuralake.tables.base import Table
+from neuralake.tables.delta import log, maintenance
+from neuralake.tables.delta import merge as merging
+from neuralake.tables.delta import read as reading
+from neuralake.tables.delta import snapshot as snap
+from neuralake.tables.delta import write as writing
+from neuralake.tables.delta.target import DeltaTarget
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
 
-    from neuralake.tables import delta_write
+    from neuralake.metadata import Freshness
+    from neuralake.storage import StorageConfig
+    from neuralake.tables.delta.metrics import (
+        MergeMetrics,
+        OptimizeMetrics,
+        RestoreMetrics,
+        SchemaMode,
+        WriteMode,
+    )
+    from neuralake.tables.facts import Commit, ServingInfo, StoredLayout, TableFacts
 
 
 class NeuralakeDeltaTable(Table):
@@ -27,6 +42,9 @@ class NeuralakeDeltaTable(Table):
     predicates (partition and statistics file skipping) and time travel reach the scan; the
     result is conformed to the declared schema (declared order, safe casts, missing columns as
     nulls) and, with ``unique_columns``, keeps the row from the most recent commit per key.
+
+    Writes check the data against the declared schema and the stored table first. On S3 and
+    S3-compatible stores commits use conditional PUT (AWS S3, recent MinIO, R2, moto).
 
     Args:
         name: Table name.
@@ -72,6 +90,23 @@ class NeuralakeDeltaTable(Table):
     def location(self) -> str | None:
         return self.uri
 
+    def _target(self, cfg: StorageConfig) -> DeltaTarget:
+        """The plain values the helpers take, for storage ``cfg`` (already resolved)."""
+        lines = self.description.strip().splitlines()
+        return DeltaTarget(
+            uri=self.uri,
+            label=self.qualified_name,
+            name=self.name,
+            cfg=cfg,
+            partition_by=self.partition_by,
+            declared_schema=self.declared_schema,
+            unique_columns=self.unique_columns,
+            allow_unsafe_rename=self.allow_unsafe_rename,
+            summary=lines[0] if lines else None,
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
     def delta_table(
         self,
         storage: StorageConfig | None = None,
@@ -80,39 +115,8 @@ class NeuralakeDeltaTable(Table):
         as_of: dt.datetime | str | None = None,
     ) -> DeltaTable:
         """Open the ``deltalake.DeltaTable`` snapshot (reads the log only)."""
-        from deltalake import DeltaTable
-        from deltalake.exceptions import TableNotFoundError as DeltaNotFound
-
-        if version is not None and as_of is not None:
-            raise InvalidParameterError(f"Table {self.name!r}: pass version= or as_of=, not both.")
-        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-            raise InvalidParameterError(
-                f"Table {self.name!r}: version must be an int, got {version!r}."
-            )
-        cfg = storage or self.resolve_storage()
-        try:
-            table = DeltaTable(self.uri, storage_options=storage_options(self.uri, cfg))
-        except DeltaNotFound as exc:
-            raise StorageError(
-                f"Table {self.name!r}: no Delta table at {self.uri}. "
-                "Check the uri, or create the table by writing to it."
-            ) from exc
-        except Exception as exc:
-            raise StorageError(
-                cfg.redact(f"Table {self.name!r}: cannot open {self.uri}: {exc}")
-            ) from exc
-        if version is None and as_of is None:
-            return table
-        latest = table.version()
-        when = None if as_of is None else as_datetime(as_of, self.name)
-        try:
-            table.load_as_version(when if when is not None else version)  # type: ignore[arg-type]
-        except Exception as exc:
-            raise InvalidParameterError(
-                f"Table {self.name!r} has no version {version if version is not None else as_of!r} "
-                f"(versions 0..{latest}): {cfg.redact(str(exc))}"
-            ) from exc
-        return table
+        target = self._target(self.resolve_storage(storage))
+        return snap.open_snapshot(target, version=version, as_of=as_of)
 
     def read(
         self,
@@ -126,71 +130,75 @@ class NeuralakeDeltaTable(Table):
     ) -> pl.LazyFrame:
         if params:
             raise InvalidParameterError(
-                f"Delta table {self.name!r} takes only version= or as_of=, got {sorted(params)}."
+                f"Delta table {self.qualified_name!r} takes only version= or as_of=, "
+                f"got {sorted(params)}."
             )
-        table = self.delta_table(storage, version=version, as_of=as_of)
-        if version is not None or as_of is not None:  # vacuumed versions fail here, clearly
-            from neuralake.tables.delta_write import check_files_present
-
-            check_files_present(self, storage, table.version(), dt_loaded=table)
-        lf = pl.scan_delta(table)
-        if self.declared_schema is not None:
-            source = _schema_of(table)
-            check_castable(source, self.declared_schema, self.name)
-            lf = normalize(lf, source, self.declared_schema)
-        if self.unique_columns:
-            # scan_delta yields files newest first: the first row per key is the latest write.
-            # Filters run after this (an older version of a key must never resurface), except
-            # those on key columns, which Polars pushes below it into the scan.
-            lf = lf.unique(self.unique_columns, keep="first")
-        return lf
+        # ``storage`` is resolved by scan()
+        return reading.scan(self._target(storage), version=version, as_of=as_of)
 
     def discover_schema(self, storage: StorageConfig) -> pl.Schema:
-        return _schema_of(self.delta_table(storage))
+        # ``storage`` is resolved by the caller
+        return snap.from_log(self._target(storage), log.schema_of, "read the schema")
 
-    def freshness(self, storage: StorageConfig | None = None) -> Freshness:
-        table = self.delta_table(storage)
-        last = table.history(1)[0] if table.version() >= 0 else {}
-        actions = pl.DataFrame(table.get_add_actions(flatten=True))
-        ts = last.get("timestamp")
-        return Freshness(
-            version=table.version(),
-            timestamp=None
-            if ts is None
-            else dt.datetime.fromtimestamp(ts / 1000, dt.UTC).isoformat(),
-            operation=last.get("operation"),
-            num_files=actions.height,
-            size_bytes=int(actions["size_bytes"].sum()) if actions.height else 0,
+    # -- asking the table ----------------------------------------------------------------------
+
+    def inspect(self, storage: StorageConfig | None = None, *, history: int = 0) -> TableFacts:
+        """Facts from the Delta log, opened once: the schema when none is declared, freshness,
+        the last ``history`` commits (newest first) and the columns with min/max statistics."""
+        with_schema = self.declared_schema is None
+        return snap.from_log(
+            self._target(self.resolve_storage(storage)),
+            lambda table: log.facts(table, history=history, with_schema=with_schema),
+            "read the log",
         )
 
-    def history(
-        self, limit: int | None = None, storage: StorageConfig | None = None
-    ) -> pl.DataFrame:
-        """The commit log, newest first: version, timestamp, operation, parameters, metrics."""
-        table = self.delta_table(storage)
-        rows = [
-            {
-                "version": int(h.get("version", -1)),
-                "timestamp": dt.datetime.fromtimestamp(h["timestamp"] / 1000, dt.UTC)
-                if "timestamp" in h
-                else None,
-                "operation": h.get("operation"),
-                "parameters": str(h.get("operationParameters", {})),
-                "metrics": str(h.get("operationMetrics", {})),
-            }
-            for h in table.history(limit)
-        ]
-        schema: dict[str, Any] = {"version": pl.Int64, "timestamp": pl.Datetime("ms", "UTC"), "operation": pl.String,
-                  "parameters": pl.String, "metrics": pl.String}  # fmt: skip
-        return pl.DataFrame(rows, schema=schema)
+    def freshness(self, storage: StorageConfig | None = None) -> Freshness:
+        """Version, last commit and live files, from :meth:`inspect`."""
+        fresh = self.inspect(storage).freshness
+        assert fresh is not None  # a Delta log always has a current version
+        return fresh
 
-    # -- writes and maintenance (implemented in neuralake.tables.delta_write) --------------------
+    def layout(self, storage: StorageConfig | None = None) -> StoredLayout:
+        """The stored schema and partition columns, from the log."""
+        return snap.from_log(
+            self._target(self.resolve_storage(storage)), log.layout, "read the log"
+        )
+
+    def serving(self, storage: StorageConfig | None = None) -> ServingInfo:
+        """The table root, partition columns and live data files, from the log."""
+        target = self._target(self.resolve_storage(storage))
+        return snap.from_log(target, lambda table: log.serving(table, self.uri), "read the log")
+
+    def commits(
+        self, limit: int | None = None, *, storage: StorageConfig | None = None
+    ) -> tuple[Commit, ...]:
+        """The last ``limit`` commits (all when ``None``), newest first.
+
+        Commits written without ``commitInfo`` (some writers omit it) are not listed.
+        """
+        return tuple(e.commit for e in self._log_entries(limit, storage))
+
+    def history(
+        self, limit: int | None = None, *, storage: StorageConfig | None = None
+    ) -> pl.DataFrame:
+        """The commit log, newest first: version, timestamp, operation, parameters, metrics.
+
+        ``parameters`` and ``metrics`` are JSON objects (text) with sorted keys.
+        """
+        return log.history_frame(self._log_entries(limit, storage))
+
+    def _log_entries(
+        self, limit: int | None, storage: StorageConfig | None
+    ) -> tuple[log.LogEntry, ...]:
+        log.check_limit(limit, self.qualified_name)
+        target = self._target(self.resolve_storage(storage))
+        return snap.from_log(target, lambda table: log.entries(table, limit), "read the history")
+
+    # -- writing -------------------------------------------------------------------------------
 
     def exists(self, storage: StorageConfig | None = None) -> bool:
         """True when a Delta table exists at :attr:`uri`."""
-        from neuralake.tables import delta_write
-
-        return delta_write.exists(self, storage)
+        return snap.exists(self._target(self.resolve_storage(storage)))
 
     def create(self, *, exist_ok: bool = False, storage: StorageConfig | None = None) -> int:
         """Create the empty table from the declared schema and partitioning.
@@ -205,18 +213,17 @@ class NeuralakeDeltaTable(Table):
             >>> t.create(), t.exists()
             (0, True)
         """
-        from neuralake.tables import delta_write
-
-        return delta_write.create(self, exist_ok=exist_ok, storage=storage)
+        return writing.create(self._target(self.resolve_storage(storage)), exist_ok=exist_ok)
 
     def write(
         self,
         data: Any,
-        mode: delta_write.WriteMode = "append",
+        mode: WriteMode = "append",
         *,
         predicate: str | None = None,
-        schema_mode: delta_write.SchemaMode | None = None,
+        schema_mode: SchemaMode | None = None,
         target_file_size: int | None = None,
+        snapshot: DeltaTable | None = None,
         storage: StorageConfig | None = None,
     ) -> int | None:
         """Write a Polars DataFrame/LazyFrame or Arrow data, partitioned by :attr:`partition_by`.
@@ -234,6 +241,9 @@ class NeuralakeDeltaTable(Table):
                 predicate (e.g. ``"o_orderyear = 1995"``); the data must match it too.
             schema_mode: ``"merge"`` adds new columns to the table (declare them afterwards).
             target_file_size: Target Parquet file size in bytes.
+            snapshot: A snapshot from :meth:`delta_table` to base the write on (optimistic
+                concurrency): a conflicting commit after it raises ``CommitConflictError``
+                instead of being retried.
             storage: Storage settings overriding the table's.
 
         Returns:
@@ -250,16 +260,14 @@ class NeuralakeDeltaTable(Table):
             >>> t().sort("id").collect()["id"].to_list()
             [2, 3]
         """
-        from neuralake.tables import delta_write
-
-        return delta_write.write(
-            self,
+        return writing.write(
+            self._target(self.resolve_storage(storage)),
             data,
             mode,
             predicate=predicate,
             schema_mode=schema_mode,
             target_file_size=target_file_size,
-            storage=storage,
+            snapshot=snapshot,
         )
 
     def merge(
@@ -270,8 +278,9 @@ class NeuralakeDeltaTable(Table):
         delete_not_matched_by_source: str | bool | None = None,
         restrict_to_source_partitions: bool = True,
         schema_mode: Literal["merge"] | None = None,
+        snapshot: DeltaTable | None = None,
         storage: StorageConfig | None = None,
-    ) -> delta_write.MergeMetrics:
+    ) -> MergeMetrics:
         """Upsert ``data`` keyed on ``on`` (default :attr:`unique_columns`).
 
         Matched rows are updated (all columns), unmatched source rows inserted. The merge is
@@ -286,10 +295,12 @@ class NeuralakeDeltaTable(Table):
                 deleted. ``True`` deletes every target row absent from the source.
             restrict_to_source_partitions: Add the partition restriction (default true).
             schema_mode: ``"merge"`` adds new source columns to the table.
+            snapshot: A snapshot from :meth:`delta_table` to base the merge on; a conflicting
+                commit after it raises ``CommitConflictError`` instead of being retried.
             storage: Storage settings overriding the table's.
 
         Returns:
-            :class:`~neuralake.tables.delta_write.MergeMetrics` (rows inserted/updated/deleted,
+            :class:`~neuralake.tables.delta.MergeMetrics` (rows inserted/updated/deleted,
             files added/removed).
 
         Example:
@@ -301,42 +312,38 @@ class NeuralakeDeltaTable(Table):
             >>> (m.rows_updated, m.rows_inserted)
             (1, 1)
         """
-        from neuralake.tables import delta_write
-
-        return delta_write.merge(
-            self,
+        return merging.merge(
+            self._target(self.resolve_storage(storage)),
             data,
             on,
             delete_not_matched_by_source=delete_not_matched_by_source,
             restrict_to_source_partitions=restrict_to_source_partitions,
             schema_mode=schema_mode,
-            storage=storage,
+            snapshot=snapshot,
         )
 
-    def upsert(
-        self, data: Any, *, storage: StorageConfig | None = None
-    ) -> delta_write.MergeMetrics:
+    def upsert(self, data: Any, *, storage: StorageConfig | None = None) -> MergeMetrics:
         """:meth:`merge` on :attr:`unique_columns` (update matched rows, insert the rest)."""
         return self.merge(data, storage=storage)
 
+    # -- maintenance ---------------------------------------------------------------------------
+
     def restore(
         self, version: int | dt.datetime | str, *, storage: StorageConfig | None = None
-    ) -> delta_write.RestoreMetrics:
+    ) -> RestoreMetrics:
         """Make an earlier version current again, as a new commit (history is kept).
 
         Restoring the current version is a no-op (``changed=False``); a version whose files
         were vacuumed raises ``StorageError`` naming the oldest readable version.
         """
-        from neuralake.tables import delta_write
-
-        return delta_write.restore(self, version, storage=storage)
+        return maintenance.restore(self._target(self.resolve_storage(storage)), version)
 
     def vacuum(
         self,
         retention_hours: int | None = None,
+        *,
         dry_run: bool = True,
         enforce_retention: bool = True,
-        *,
         full: bool = True,
         storage: StorageConfig | None = None,
     ) -> list[str]:
@@ -351,17 +358,14 @@ class NeuralakeDeltaTable(Table):
             storage: Storage settings overriding the table's.
 
         Returns:
-            The file URIs (to be) deleted, sorted.
+            The paths (to be) deleted, relative to the table root, sorted.
         """
-        from neuralake.tables import delta_write
-
-        return delta_write.vacuum(
-            self,
+        return maintenance.vacuum(
+            self._target(self.resolve_storage(storage)),
             retention_hours,
             dry_run=dry_run,
             enforce_retention=enforce_retention,
             full=full,
-            storage=storage,
         )
 
     def optimize(
@@ -370,28 +374,8 @@ class NeuralakeDeltaTable(Table):
         target_size: int | None = None,
         *,
         storage: StorageConfig | None = None,
-    ) -> delta_write.OptimizeMetrics:
+    ) -> OptimizeMetrics:
         """Compact small files, or z-order them by ``z_order`` columns; returns metrics."""
-        from neuralake.tables import delta_write
-
-        return delta_write.optimize(self, z_order=z_order, target_size=target_size, storage=storage)
-
-
-def _schema_of(table: DeltaTable) -> pl.Schema:
-    return pl.Schema(table.schema())  # through the Arrow C schema interface
-
-
-def as_datetime(value: dt.datetime | str, table: str) -> dt.datetime:
-    """``as_of`` as an aware datetime (naive values are UTC)."""
-    try:
-        when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    except ValueError as exc:
-        raise InvalidParameterError(
-            f"Table {table!r}: as_of={value!r} is not an ISO-8601 time such as "
-            "'2026-11-01T12:00:00+00:00'."
-        ) from exc
-    if not isinstance(when, dt.datetime):
-        raise InvalidParameterError(
-            f"Table {table!r}: as_of must be a datetime or an ISO-8601 string, got {value!r}."
+        return maintenance.optimize(
+            self._target(self.resolve_storage(storage)), z_order=z_order, target_size=target_size
         )
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

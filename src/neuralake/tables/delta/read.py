@@ -1,0 +1,47 @@
+"""Lazy reads: a snapshot scanned by Polars, conformed to the declared schema, one row per key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from neuralake.tables.base import check_castable, normalize
+from neuralake.tables.delta.errors import translated
+from neuralake.tables.delta.log import schema_of
+from neuralake.tables.delta.snapshot import check_files_present, open_snapshot
+
+if TYPE_CHECKING:
+    from neuralake.tables.delta.target import DeltaTarget
+
+
+def scan(
+    target: DeltaTarget,
+    *,
+    version: int | None = None,
+    as_of: dt.datetime | str | None = None,
+) -> pl.LazyFrame:
+    """The table at ``version`` / ``as_of`` (latest by default) as a lazy frame.
+
+    Column selection and predicates applied to the frame reach ``pl.scan_delta`` (partition
+    and statistics file skipping). The frame has the declared schema (declared order, safe
+    casts, missing columns as nulls) and, with unique columns, the row of the most recent
+    commit per key.
+    """
+    table = open_snapshot(target, version=version, as_of=as_of)
+    if version is not None or as_of is not None:  # vacuumed versions fail here, clearly
+        check_files_present(target, table.version(), loaded=table)
+    declared = target.declared_schema
+    with translated(target, "plan the scan"):
+        lf = pl.scan_delta(table)
+        source = schema_of(table) if declared is not None else None
+    if declared is not None and source is not None:
+        check_castable(source, declared, target.label)
+        lf = normalize(lf, source, declared)
+    if target.unique_columns:
+        # scan_delta yields files newest first: the first row per key is the latest write.
+        # Filters run after this (an older version of a key must never resurface), except
+        # those on key columns, which Polars pushes below it into the scan.
+        lf = lf.unique(list(target.unique_columns), keep="first")
+    return lf

@@ -1,0 +1,178 @@
+"""Create a Delta table and write to it (append, overwrite, overwrite of a predicate).
+
+Data is checked against the declared schema and then the stored table before anything is
+written; the overwrite predicate and the table's ``CHECK`` constraints are checked on the rows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from neuralake.errors import InvalidParameterError, TableExistsError
+from neuralake.tables.delta.commit import Attempt, commit_properties, run
+from neuralake.tables.delta.frames import arrow_schema, conform, fit_stored
+from neuralake.tables.delta.log import partition_columns, schema_of
+from neuralake.tables.delta.metrics import SCHEMA_MODES, WRITE_MODES, SchemaMode, WriteMode
+from neuralake.tables.delta.predicate import check_constraints, count_failing
+from neuralake.tables.delta.snapshot import open_latest, require
+
+if TYPE_CHECKING:
+    import polars as pl
+    from deltalake import DeltaTable
+
+    from neuralake.tables.delta.target import DeltaTarget
+
+
+def create(target: DeltaTarget, *, exist_ok: bool = False) -> int:
+    """Create an empty table with the declared schema and partitioning; returns its version."""
+    from deltalake import DeltaTable
+
+    if target.declared_schema is None:
+        raise InvalidParameterError(
+            f"Table {target.label!r} has no declared schema; create it by writing data instead."
+        )
+    existing = open_latest(target)
+    if existing is not None:
+        if exist_ok:
+            return existing.version()
+        raise TableExistsError(
+            f"Table {target.label!r}: a Delta table already exists at {target.uri} "
+            f"(version {existing.version()}). Pass exist_ok=True to keep it."
+        )
+    schema = arrow_schema(target.declared_schema)
+
+    def operation(_: Attempt) -> int:
+        table = DeltaTable.create(
+            target.uri,
+            schema,
+            mode="ignore" if exist_ok else "error",
+            partition_by=list(target.partition_by) or None,
+            name=target.name,
+            description=target.summary,
+            storage_options=target.write_options(),
+            commit_properties=commit_properties(),
+        )
+        return table.version()
+
+    return run(target, "create", operation, retry=False)
+
+
+def check_arguments(
+    target: DeltaTarget,
+    mode: object,
+    predicate: object,
+    schema_mode: object,
+    target_file_size: object,
+) -> None:
+    """Refuse arguments delta-rs would reject with a generic error (or an overflow)."""
+    label = target.label
+    if mode not in WRITE_MODES:
+        raise InvalidParameterError(
+            f"Table {label!r}: mode must be one of {', '.join(WRITE_MODES)}, got {mode!r}."
+        )
+    if predicate is not None and mode != "overwrite":
+        raise InvalidParameterError(
+            f"Table {label!r}: predicate= only applies to mode='overwrite', not {mode!r}."
+        )
+    if schema_mode is not None and schema_mode not in SCHEMA_MODES:
+        raise InvalidParameterError(
+            f"Table {label!r}: schema_mode must be None, 'merge' or 'overwrite', "
+            f"got {schema_mode!r}."
+        )
+    if target_file_size is not None and (
+        isinstance(target_file_size, bool)
+        or not isinstance(target_file_size, int)
+        or target_file_size <= 0
+    ):
+        raise InvalidParameterError(
+            f"Table {label!r}: target_file_size must be a positive number of bytes, "
+            f"got {target_file_size!r}."
+        )
+
+
+def check_predicate(target: DeltaTarget, df: pl.DataFrame, predicate: str) -> None:
+    """An overwrite predicate must parse, name columns of the data and hold for every row."""
+    failing = count_failing(df, predicate, label=target.label, what="predicate=")
+    if failing:
+        raise InvalidParameterError(
+            f"Table {target.label!r}: overwrite: rows outside the predicate cannot be written "
+            f"with overwrite(predicate=...) ({failing} of {df.height} rows fail {predicate!r}); "
+            "filter the data to the predicate first."
+        )
+
+
+def fit_table(
+    target: DeltaTarget,
+    df: pl.DataFrame,
+    table: DeltaTable,
+    *,
+    whole_columns: bool,
+    schema_mode: str | None,
+) -> pl.DataFrame:
+    """``df`` checked against (and cast to) the existing ``table``, constraints included."""
+    fitted = fit_stored(
+        df,
+        schema_of(table),
+        partition_columns(table),
+        label=target.label,
+        partition_by=target.partition_by,
+        whole_columns=whole_columns,
+        schema_mode=schema_mode,
+    )
+    check_constraints(fitted, table.metadata().configuration, label=target.label)
+    return fitted
+
+
+def write(
+    target: DeltaTarget,
+    data: Any,
+    mode: WriteMode = "append",
+    *,
+    predicate: str | None = None,
+    schema_mode: SchemaMode | None = None,
+    target_file_size: int | None = None,
+    snapshot: DeltaTable | None = None,
+) -> int | None:
+    """Write data; returns the new version (``None`` when ``mode="ignore"`` skipped it).
+
+    ``snapshot`` pins the version the write is based on: a conflicting commit after it raises
+    :class:`~neuralake.errors.CommitConflictError` instead of being retried.
+    """
+    from deltalake import write_deltalake
+
+    check_arguments(target, mode, predicate, schema_mode, target_file_size)
+    df = conform(data, target.declared_schema, target.label, schema_mode)
+    if predicate is not None:
+        check_predicate(target, df, predicate)
+
+    def operation(attempt: Attempt) -> int | None:
+        table = snapshot if snapshot is not None and attempt.number == 0 else None
+        if table is None:
+            table = open_latest(target, write=True)
+        rows = df
+        if table is not None:
+            if mode == "ignore":
+                return None
+            if mode == "error":
+                raise TableExistsError(
+                    f"Table {target.label!r}: a Delta table already exists at {target.uri} "
+                    f"(version {table.version()}); use mode='append' or 'overwrite'."
+                )
+            rows = fit_table(target, df, table, whole_columns=True, schema_mode=schema_mode)
+            attempt.base = table.version()
+        options: dict[str, Any] = {
+            "partition_by": list(target.partition_by) or None,
+            "mode": mode,
+            "predicate": predicate,
+            "schema_mode": schema_mode,
+            "target_file_size": target_file_size,
+            "commit_properties": commit_properties(),
+        }
+        if table is None:
+            options["name"] = target.name
+            options["description"] = target.summary
+            options["storage_options"] = target.write_options()
+        write_deltalake(table if table is not None else target.uri, rows, **options)
+        return (table if table is not None else require(target)).version()
+
+    return run(target, mode, operation, retry=mode == "append" and snapshot is None)
