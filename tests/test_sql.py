@@ -155,3 +155,63 @@ def test_bare_names_in_comma_and_outer_joins(catalog: Catalog) -> None:
         "ON o.o_custkey = c.c_custkey AND o.o_total > 5 ORDER BY c.c_name"
     )
     assert lf.collect().rows() == [("alice", None), ("bob", 2), ("carol", None)]
+
+
+def test_cte_named_like_a_catalog_table_is_not_opened(catalog: Catalog) -> None:
+    # "missing" is a broken catalog table; the CTE of that name shadows it.
+    lf = catalog.sql(
+        "WITH missing AS (SELECT o_orderkey FROM tpch.orders WHERE o_total > 2) "
+        "SELECT COUNT(*) AS n FROM missing"
+    )
+    assert lf.collect()["n"].to_list() == [3]
+    assert referenced_tables(catalog, "WITH Missing AS (SELECT 1 AS x) SELECT * FROM missing") == {}
+    # Inside its own (non-recursive) definition the name is still the catalog table.
+    query = "WITH customers AS (SELECT c_name FROM customers) SELECT * FROM customers"
+    assert referenced_tables(catalog, query) == {"customers": "crm.customers"}
+    assert catalog.sql(query).collect().height == 3
+
+
+def test_quoted_db_and_table_reference(catalog: Catalog) -> None:
+    lf = catalog.sql(
+        'SELECT "crm"."customers".c_name FROM "crm"."customers" '
+        'JOIN "tpch"."orders" o ON o.o_custkey = "crm"."customers".c_custkey '
+        "WHERE o.o_orderkey = 2"
+    )
+    assert lf.collect().rows() == [("bob",)]
+    assert referenced_tables(catalog, 'SELECT * FROM "crm"."customers", "tpch.orders"') == {
+        "crm.customers": "crm.customers",
+        "tpch.orders": "tpch.orders",
+    }
+
+
+def test_table_names_in_literals_and_comments_are_not_opened(catalog: Catalog) -> None:
+    query = (
+        "SELECT 'SELECT * FROM broken.missing' AS s, o_orderkey -- JOIN broken.missing\n"
+        "FROM tpch.orders /* , missing */ WHERE o_orderkey = 1"
+    )
+    assert referenced_tables(catalog, query) == {"tpch.orders": "tpch.orders"}
+    assert catalog.sql(query).collect().rows() == [("SELECT * FROM broken.missing", 1)]
+
+
+def test_each_table_is_opened_once() -> None:
+    calls: list[str] = []
+
+    def customers() -> pl.LazyFrame:
+        calls.append("customers")
+        return CUSTOMERS.lazy()
+
+    cat = Catalog({"crm": Database([FunctionTable(customers, name="customers")])})
+    lf = cat.sql(
+        "SELECT COUNT(*) AS n FROM crm.customers a JOIN Customers b ON a.c_custkey = b.c_custkey "
+        "WHERE a.c_custkey IN (SELECT c_custkey FROM CRM.CUSTOMERS)"
+    )
+    assert lf.collect()["n"].to_list() == [3]
+    assert calls == ["customers"]
+
+
+def test_tables_in_subqueries_and_explain(catalog: Catalog) -> None:
+    assert referenced_tables(
+        catalog,
+        "SELECT * FROM (SELECT * FROM tpch.orders) t WHERE EXISTS (SELECT 1 FROM customers)",
+    ) == {"tpch.orders": "tpch.orders", "customers": "crm.customers"}
+    assert catalog.sql("EXPLAIN SELECT * FROM crm.customers").collect().height >= 1

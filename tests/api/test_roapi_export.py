@@ -211,3 +211,28 @@ def test_cli_api_serve(catalog_module: dict[str, str], tmp_path: Path) -> None:
             proc.wait(5)
     log = proc.stdout.read().decode() if proc.stdout else ""
     assert "tok-123" not in log
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0o17", "on", "null", "~", "a: b", "#x", "- y", "é ü", "tab\there", "line\nbreak", "x" * 300],
+)
+def test_yaml_strings_round_trip_quoted(value: str) -> None:
+    import yaml
+
+    from neuralake.export.roapi import to_yaml
+
+    text = to_yaml({"tables": [{"name": "t", "uri": value, "option": {"use_memory_table": True}}]})
+    assert yaml.safe_load(text) == {"tables": [{"name": "t", "uri": value,
+                                                "option": {"use_memory_table": True}}]}  # fmt: skip
+    assert "!!" not in text  # plain data only, no Python tags
+    assert '"t"' in text  # strings double-quoted, read the same by YAML 1.1 and 1.2 parsers
+    assert text.startswith("tables:\n")  # keys plain, in insertion order
+
+
+def test_api_defaults_are_public() -> None:
+    from neuralake.api import DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT_SECONDS
+    from neuralake.api.server import ApiSettings
+
+    assert ApiSettings().row_limit == DEFAULT_ROW_LIMIT
+    assert ApiSettings().timeout == DEFAULT_TIMEOUT_SECONDS

@@ -1,7 +1,8 @@
 """The read-only SQL/REST API: ROAPI behind a SELECT-only guard.
 
 Heavy pieces (Starlette, uvicorn, httpx, sqlglot) are imported only when used, so the catalog
-site can import :func:`curl_snippet` without them.
+site can import :func:`curl_snippet` and the CLI the defaults (:data:`DEFAULT_ROW_LIMIT`,
+:data:`DEFAULT_TIMEOUT_SECONDS`, :data:`DEFAULT_MAX_SQL_CHARS`) without them.
 
 Example:
     >>> from neuralake.api import curl_snippet
@@ -13,6 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from neuralake.api.defaults import (
+    DEFAULT_MAX_SQL_CHARS,
+    DEFAULT_ROW_LIMIT,
+    DEFAULT_TIMEOUT_SECONDS,
+)
 from neuralake.api.snippets import curl_snippet
 
 if TYPE_CHECKING:
@@ -21,6 +27,9 @@ if TYPE_CHECKING:
     from neuralake.api.server import ApiConfigError, ApiSettings, create_app, serve
 
 __all__ = [
+    "DEFAULT_MAX_SQL_CHARS",
+    "DEFAULT_ROW_LIMIT",
+    "DEFAULT_TIMEOUT_SECONDS",
     "ApiConfigError",
     "ApiSettings",
     "QueryRejectedError",

@@ -28,10 +28,8 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from neuralake.api.defaults import DEFAULT_MAX_SQL_CHARS, DEFAULT_ROW_LIMIT
 from neuralake.errors import NeuralakeError
-
-DEFAULT_MAX_SQL_CHARS = 10_000
-DEFAULT_ROW_LIMIT = 10_000
 
 _FILTER = re.compile(r"^filter\[([A-Za-z_][A-Za-z0-9_]*)\](eq|lt|lte|lteq|gt|gte|gteq)?$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

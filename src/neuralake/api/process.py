@@ -5,7 +5,7 @@ ROAPI listens for HTTP, Postgres wire and FlightSQL traffic; all three are bound
 settings are passed in the child's environment only, never in ``os.environ`` of this process.
 
 Example:
-    >>> proc = RoapiProcess(export.to_yaml_config(), env=roapi_environment(catalog))  # doctest: +SKIP
+    >>> proc = RoapiProcess(plan.to_dict(), env=roapi_environment(catalog, plan))  # doctest: +SKIP
     >>> proc.start(); proc.url  # doctest: +SKIP
     'http://127.0.0.1:41234'
 """
@@ -21,8 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +29,6 @@ from typing import Any
 from neuralake.errors import NeuralakeError
 
 LOOPBACK = "127.0.0.1"
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxies
 
 
 class RoapiError(NeuralakeError, RuntimeError):
@@ -196,17 +193,17 @@ class RoapiProcess:
                 proc.wait(5)
 
     def _wait_ready(self) -> None:
+        import httpx
+
         deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.proc is None or self.proc.poll() is not None:
-                raise RoapiError(f"ROAPI exited while starting:\n{self.log_tail()}")
-            with (
-                contextlib.suppress(OSError, urllib.error.URLError),
-                _OPENER.open(f"{self.url}/health", timeout=1) as resp,
-            ):
-                if resp.status == 200:
-                    return
-            time.sleep(0.05)
+        with httpx.Client(timeout=1, trust_env=False) as client:  # loopback: never a proxy
+            while time.monotonic() < deadline:
+                if self.proc is None or self.proc.poll() is not None:
+                    raise RoapiError(f"ROAPI exited while starting:\n{self.log_tail()}")
+                with contextlib.suppress(httpx.TransportError):
+                    if client.get(f"{self.url}/health").status_code == 200:
+                        return
+                time.sleep(0.05)
         raise RoapiError(
             f"ROAPI did not answer within {self.startup_timeout:g}s:\n{self.log_tail()}"
         )

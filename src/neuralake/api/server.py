@@ -5,7 +5,8 @@ forwards only reads: ``GET /api/tables/{name}`` (ROAPI's REST parameters, ``limi
 ``GET /api/schema[/{name}]`` and ``POST /api/sql`` for a single bounded ``SELECT`` (see
 :mod:`neuralake.api.guard`). Responses are passed through in the format the ``Accept`` header asks
 for (JSON, CSV, Arrow file/stream, Parquet). Optional bearer-token auth compares in constant
-time. If ROAPI dies, requests get 503 while a watchdog restarts it.
+time. If ROAPI dies, requests get 503 while a watchdog restarts it; a request that takes longer
+than the timeout gets 504. The hop to ROAPI is one pooled keep-alive ``httpx.AsyncClient``.
 
 Example:
     >>> app = create_app(catalog, token_env="NEURALAKE_API_TOKEN", row_limit=1000)  # doctest: +SKIP
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import os
@@ -24,29 +26,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neuralake.api.guard import (
+from neuralake.api.defaults import (
     DEFAULT_MAX_SQL_CHARS,
     DEFAULT_ROW_LIMIT,
-    QueryRejectedError,
-    check_rest_params,
-    check_sql,
+    DEFAULT_TIMEOUT_SECONDS,
 )
+from neuralake.api.guard import QueryRejectedError, check_rest_params, check_sql
 from neuralake.api.openapi import MEDIA_TYPES
 from neuralake.errors import NeuralakeError
 
 if TYPE_CHECKING:
+    import httpx
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
 
     from neuralake.api.process import RoapiProcess
-    from neuralake.api.upstream import UpstreamPool
     from neuralake.catalog import Catalog
     from neuralake.export.roapi import RoapiExport
 
 logger = logging.getLogger("neuralake.api")
 
-DEFAULT_TIMEOUT = 30.0
+#: Connections the guard opens to ROAPI at once (more requests wait, within the timeout) and
+#: how many idle keep-alive connections it keeps.
+UPSTREAM_MAX_CONNECTIONS = 64
+UPSTREAM_KEEPALIVE_CONNECTIONS = 32
 
 
 class ApiConfigError(NeuralakeError, ValueError):
@@ -65,7 +69,7 @@ class ApiSettings:
     """
 
     row_limit: int = DEFAULT_ROW_LIMIT
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
     max_sql_chars: int = DEFAULT_MAX_SQL_CHARS
     token: str | None = None
 
@@ -91,7 +95,7 @@ class Guard:
         self.process = process
         self.settings = settings
         self.tables = set(plan.names)
-        self._pool: UpstreamPool | None = None
+        self._client: httpx.AsyncClient | None = None
         self.openapi: dict[str, Any] | None = None
         self._restart: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -100,7 +104,18 @@ class Guard:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        import httpx
+
         await asyncio.to_thread(self.process.start)
+        self._client = client = httpx.AsyncClient(
+            limits=httpx.Limits(
+                max_connections=UPSTREAM_MAX_CONNECTIONS,
+                max_keepalive_connections=UPSTREAM_KEEPALIVE_CONNECTIONS,
+            ),
+            timeout=httpx.Timeout(self.settings.timeout),  # connect, read, write, pool wait
+            headers={"Accept-Encoding": "identity"},  # loopback: compression only costs CPU
+            trust_env=False,  # loopback: never through a proxy
+        )
         self._watchdog = asyncio.create_task(self._watch())
         logger.info("ROAPI serving %d tables at %s", len(self.tables), self.process.url)
         try:
@@ -112,8 +127,8 @@ class Guard:
             if self._restart is not None:
                 with contextlib.suppress(Exception):
                     await self._restart
-            if self._pool is not None:
-                await self._pool.close()
+            self._client = None
+            await client.aclose()
             await asyncio.to_thread(self.process.close)
 
     async def _watch(self) -> None:
@@ -150,18 +165,45 @@ class Guard:
         return error(401, "unauthorized", "Missing or wrong bearer token.",
                      {"WWW-Authenticate": 'Bearer realm="neuralake"'})  # fmt: skip
 
-    def pool(self) -> UpstreamPool:
-        """The connection pool to the current ROAPI process (new ports after a restart)."""
-        from neuralake.api.process import LOOPBACK
-        from neuralake.api.upstream import UpstreamPool
+    async def upstream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        content: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request to the current ROAPI process (its port changes after a restart).
 
-        port = self.process.port
-        assert port is not None
-        if self._pool is None or self._pool.port != port:
-            if self._pool is not None:
-                asyncio.get_running_loop().create_task(self._pool.close())
-            self._pool = UpstreamPool(LOOPBACK, port)
-        return self._pool
+        Raises:
+            TimeoutError: No complete answer within the timeout.
+            httpx.TransportError: ROAPI cannot be reached or broke the connection.
+        """
+        import httpx
+
+        if self._client is None:
+            raise RuntimeError("The API is not started (run it under its lifespan).")
+        # The params go as a tuple because httpx types them covariantly only as tuples.
+        send = functools.partial(
+            self._client.request,
+            method,
+            self.process.url + path,
+            params=tuple(params or ()),
+            content=content,
+            headers=headers,
+        )
+        try:
+            # httpx's read timeout is per read; the setting bounds the whole answer.
+            async with asyncio.timeout(self.settings.timeout):
+                try:
+                    return await send()
+                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                    # A keep-alive connection ROAPI closed while idle: retry once on a new one
+                    # (every forwarded request is a read), so a stale socket restarts nothing.
+                    return await send()
+        except httpx.TimeoutException as exc:
+            raise TimeoutError(str(exc)) from exc
 
     async def forward(
         self,
@@ -172,11 +214,8 @@ class Guard:
         params: list[tuple[str, str]] | None = None,
         content: bytes = b"",
     ) -> Response:
-        from urllib.parse import urlencode
-
+        import httpx
         from starlette.responses import Response
-
-        from neuralake.api.upstream import UpstreamError
 
         if not self.process.alive():
             self.schedule_restart()
@@ -186,23 +225,22 @@ class Guard:
         headers = {"Accept": wanted} if wanted in MEDIA_TYPES else {}
         if wanted == "text/csv":  # ROAPI 0.12 answers JSON to Accept: text/csv; convert Arrow
             headers["Accept"] = "application/vnd.apache.arrow.stream"
-        target = path + ("?" + urlencode(params) if params else "")
         try:
-            upstream = await self.pool().request(
-                method, target, body=content, headers=headers, timeout=self.settings.timeout
+            upstream = await self.upstream(
+                method, path, params=params, content=content, headers=headers
             )
         except TimeoutError:
             return error(504, "timeout", f"The query took longer than {self.settings.timeout:g}s.")
-        except UpstreamError:
+        except httpx.TransportError:
             self.schedule_restart()
             return error(503, "unavailable", "The query engine is restarting; retry shortly.",
                          {"Retry-After": "1"})  # fmt: skip
-        body = upstream.body
+        body = upstream.content
         media = upstream.headers.get("content-type", "application/json")
-        if upstream.status == 200 and wanted == "text/csv":
+        if upstream.status_code == 200 and wanted == "text/csv":
             body = await asyncio.to_thread(_arrow_to_csv, body)
             media = "text/csv; charset=utf-8"
-        return Response(body, status_code=upstream.status, headers={"content-type": media})
+        return Response(body, status_code=upstream.status_code, headers={"content-type": media})
 
     # -- routes --------------------------------------------------------------------------------
 
@@ -226,15 +264,13 @@ class Guard:
         return JSONResponse(self.openapi)
 
     async def _build_openapi(self) -> dict[str, Any]:
-        import json
-
         from neuralake.api.openapi import build_openapi
 
         schemas: dict[str, Any] = {}
         if self.process.alive():
-            resp = await self.pool().request("GET", "/api/schema", timeout=self.settings.timeout)
-            if resp.status == 200:
-                schemas = json.loads(resp.body)
+            resp = await self.upstream("GET", "/api/schema")
+            if resp.status_code == 200:
+                schemas = resp.json()
         return await asyncio.to_thread(
             build_openapi,
             self.catalog,
@@ -324,7 +360,7 @@ def create_app(
     *,
     token_env: str | None = None,
     row_limit: int = DEFAULT_ROW_LIMIT,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
     max_sql_chars: int = DEFAULT_MAX_SQL_CHARS,
     materialize: str | Path | None = None,
     reload_interval: float | None = None,
@@ -383,7 +419,7 @@ def create_app(
             + "."
         )
     process = RoapiProcess(
-        plan.to_dict(), env=roapi_environment(catalog), binary=roapi_bin, workdir=workdir
+        plan.to_dict(), env=roapi_environment(catalog, plan), binary=roapi_bin, workdir=workdir
     )
     settings = ApiSettings(row_limit, timeout, max_sql_chars, token)
     guard = Guard(catalog, plan, process, settings)

@@ -4,7 +4,8 @@ Every Delta table and every Parquet table ROAPI can read becomes a ROAPI table n
 ``db_table`` (or ``table.extra["roapi_name"]``). What ROAPI cannot serve is skipped with a
 reason: function tables (no files) and directory-partitioned Parquet whose partition values
 live only in folder names. With ``materialize=DIR`` those are written to Parquet snapshots in
-``DIR`` and the snapshots are served instead.
+``DIR`` and the snapshots are served instead. Each table says what ROAPI needs through
+:meth:`~neuralake.tables.base.Table.serving` (format, files, partitions, columns in the files).
 
 No credentials are written. Object storage settings reach ROAPI through the standard ``AWS_*``
 environment variables of its process; the file lists their *names* only (see
@@ -21,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import warnings
@@ -31,19 +31,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+import yaml
 
 from neuralake.errors import NeuralakeError
-from neuralake.storage import (
-    StorageConfig,
-    get_s3_storage_options,
-    is_remote,
-    list_files,
-    storage_options,
-)
+from neuralake.storage import StorageConfig, get_s3_storage_options, is_remote
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
     from neuralake.tables.base import Table
+    from neuralake.tables.facts import ServingInfo
 
 logger = logging.getLogger("neuralake")
 
@@ -173,46 +169,38 @@ class RoapiExport:
         return "\n".join(lines) + "\n" + to_yaml(self.to_dict())
 
 
-def to_yaml(value: Any, indent: int = 0) -> str:
-    """Block-style YAML for dicts, lists, strings, numbers and booleans (strings JSON-quoted).
+class _ConfigDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper (plain data only, no Python tags) with every string value
+    double-quoted: ROAPI's YAML 1.2 reader and PyYAML's YAML 1.1 resolver disagree on some
+    plain scalars (``0o17``, ``on``), and a quoted string means the same to both."""
 
-    JSON string escapes are valid YAML double-quoted scalars, so every value round-trips.
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+
+    def represent_config_dict(self, data: Mapping[Any, Any]) -> yaml.MappingNode:
+        node = self.represent_mapping("tag:yaml.org,2002:map", data)
+        for key, _ in node.value:
+            key.style = None  # keys plain where YAML allows it (the emitter quotes if needed)
+        return node
+
+
+_ConfigDumper.add_representer(str, _ConfigDumper.represent_str)
+_ConfigDumper.add_representer(dict, _ConfigDumper.represent_config_dict)
+
+
+def to_yaml(value: Any) -> str:
+    """Block-style YAML for plain data (dicts, lists, strings, numbers, booleans, ``None``).
+
+    Keys keep their insertion order; string values are double-quoted; lines are never wrapped.
     """
-    pad = " " * indent
-    if isinstance(value, dict):
-        if not value:
-            return pad + "{}\n"
-        out = []
-        for key, item in value.items():
-            if isinstance(item, dict | list) and item:
-                out.append(f"{pad}{key}:\n{to_yaml(item, indent + 2)}")
-            else:
-                out.append(f"{pad}{key}: {_scalar(item)}\n")
-        return "".join(out)
-    if isinstance(value, list):
-        if not value:
-            return pad + "[]\n"
-        out = []
-        for item in value:
-            body = to_yaml(item, indent + 2) if isinstance(item, dict | list) and item else None
-            if body is None:
-                out.append(f"{pad}- {_scalar(item)}\n")
-            else:
-                out.append(f"{pad}- {body.lstrip()}")
-        return "".join(out)
-    return pad + _scalar(value) + "\n"
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
-    if value is None:
-        return "null"
-    if isinstance(value, dict | list):
-        return "{}" if isinstance(value, dict) else "[]"
-    return json.dumps(str(value), ensure_ascii=False)
+    return yaml.dump(
+        value,
+        Dumper=_ConfigDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 30,
+    )
 
 
 def roapi_name(database: str, table: Table) -> str:
@@ -256,11 +244,10 @@ def plan_roapi(
     tables: dict[str, RoapiTable] = {}
     skipped: list[SkippedTable] = []
     names: dict[str, str] = {}
-    remote_configs: list[StorageConfig] = []
-    for qualified in catalog.list_tables(include_deprecated=include_deprecated):
-        table = catalog.get_table(qualified)
-        db_name = table.database or ""
-        name = roapi_name(db_name, table)
+    configs: dict[str, StorageConfig] = {}
+    for table in catalog.tables(include_deprecated=include_deprecated):
+        qualified = table.qualified_name
+        name = roapi_name(table.database or "", table)
         if name in names:
             raise RoapiExportError(
                 f"Tables {names[name]!r} and {qualified!r} both map to ROAPI name {name!r}; "
@@ -269,26 +256,22 @@ def plan_roapi(
         names[name] = qualified
         cfg = table.resolve_storage()
         try:
-            entry, reason = _plan_table(
-                catalog, qualified, name, table, cfg, materialize, memory_threshold_bytes
-            )
+            entry, reason = _plan_table(name, table, cfg, materialize, memory_threshold_bytes)
         except NeuralakeError as exc:
             entry, reason = None, f"cannot read its storage metadata: {cfg.redact(str(exc))}"
         if entry is None:
             skipped.append(SkippedTable(qualified, reason))
             continue
-        if is_remote(entry.uri):
-            remote_configs.append(cfg)
         tables[name] = entry
+        configs[name] = cfg
     env: tuple[str, ...] = ()
-    if remote_configs:
-        first = _public_settings(remote_configs[0])
-        for q, t in list(tables.items()):
-            if (
-                is_remote(t.uri)
-                and _public_settings(catalog.get_table(t.qualified_name).resolve_storage()) != first
-            ):
-                del tables[q]
+    remote = [n for n in sorted(tables) if is_remote(tables[n].uri)]
+    if remote:
+        first = _public_settings(configs[remote[0]])
+        for n in remote:
+            t = tables[n]
+            if _public_settings(configs[n]) != first:
+                del tables[n]
                 skipped.append(
                     SkippedTable(
                         t.qualified_name,
@@ -341,17 +324,24 @@ def export_roapi(
     return plan.to_dict()
 
 
-def roapi_environment(catalog: Catalog) -> dict[str, str]:
-    """The ``AWS_*`` values for ROAPI's process environment, from the catalog's storage.
+def roapi_environment(catalog: Catalog, plan: RoapiExport | None = None) -> dict[str, str]:
+    """The ``AWS_*`` values for ROAPI's process environment, from the tables' storage.
+
+    Args:
+        catalog: The exported catalog.
+        plan: Its :func:`plan_roapi` result: the settings of the plan's first S3 table are used
+            (the plan keeps only S3 tables that share them). Without it, the first table whose
+            location is remote.
 
     Contains secrets: pass it only as a child process's ``env``; never write or log it.
     """
-    remote = [
-        t.resolve_storage() for t in catalog.tables() if is_remote(getattr(t, "uri", "") or "")
-    ]
+    if plan is not None:
+        remote = [catalog.get_table(t.qualified_name) for t in plan.tables if is_remote(t.uri)]
+    else:
+        remote = [t for t in catalog.tables() if is_remote(t.location or "")]
     if not remote:
         return {}
-    opts = get_s3_storage_options(remote[0])
+    opts = get_s3_storage_options(remote[0].resolve_storage())
     env = {
         "AWS_ENDPOINT_URL": opts.get("aws_endpoint_url"),
         "AWS_REGION": opts.get("aws_region"),
@@ -370,84 +360,68 @@ def _public_settings(cfg: StorageConfig) -> tuple[Any, ...]:
 
 
 def _plan_table(
-    catalog: Catalog,
-    qualified: str,
     name: str,
     table: Table,
     cfg: StorageConfig,
     materialize: str | Path | None,
     threshold: int,
 ) -> tuple[RoapiTable | None, str]:
-    from neuralake.tables.delta import NeuralakeDeltaTable
-    from neuralake.tables.parquet import ParquetTable
-
-    if isinstance(table, NeuralakeDeltaTable):
-        uri = _roapi_uri(table.uri, directory=False)
-        size = _size(table.uri, cfg)
+    """The table's entry (its own files, or a snapshot), or ``None`` and why it is skipped."""
+    info = table.serving(cfg)
+    if info is None:
+        why = f"{table.table_type} tables have no data files ROAPI can read"
+    elif info.format == "delta":
         # ROAPI 0.12's in-memory Delta loader fails on partitioned tables ("Mismatch between
         # schema and batches"), so those are always read from storage.
-        memory = not table.partition_by and size is not None and size <= threshold
-        return RoapiTable(name, qualified, uri, "delta", memory), ""
-    if isinstance(table, ParquetTable):
-        uri = _roapi_uri(table.uri, directory=True)
-        size = _size(table.uri, cfg)
-        small = size is not None and size <= threshold
-        if not table.partitioning:
-            return RoapiTable(name, qualified, uri, "parquet", small), ""
-        stored = _file_columns(table, cfg)
-        parts = [p.name for p in table.partitioning]
-        in_files = [p for p in parts if p in stored]
-        if len(in_files) == len(parts):
-            # Partition values are also stored in the files: ROAPI lists folders recursively.
-            return RoapiTable(name, qualified, uri, "parquet", small), ""
-        if table.scheme == "directory" or in_files:
-            why = (
-                "directory-partitioned Parquet keeps partition values only in folder names, "
-                "which ROAPI cannot map to columns"
-                if table.scheme == "directory"
-                else f"only some partition columns ({', '.join(in_files)}) are stored in files"
+        memory = not info.partitions and info.size_bytes <= threshold
+        uri = _roapi_uri(info.uri, directory=False)
+        return RoapiTable(name, table.qualified_name, uri, "delta", memory), ""
+    else:
+        served = _plan_parquet(name, table.qualified_name, info, threshold)
+        if isinstance(served, RoapiTable):
+            return served, ""
+        why = served
+    return _materialize(name, table, materialize, threshold, why)
+
+
+def _plan_parquet(name: str, qualified: str, info: ServingInfo, threshold: int) -> RoapiTable | str:
+    """How ROAPI reads a Parquet table's files, or why it cannot."""
+    uri = _roapi_uri(info.uri, directory=True)
+    small = info.size_bytes <= threshold
+    parts = [n for n, _ in info.partitions]
+    in_files = [p for p in parts if p in (info.file_columns or ())]
+    if len(in_files) == len(parts):
+        # Unpartitioned, or partition values also stored in the files: ROAPI lists folders
+        # recursively and reads the columns from the files.
+        return RoapiTable(name, qualified, uri, "parquet", small)
+    if info.partitioning_scheme == "directory":
+        return (
+            "directory-partitioned Parquet keeps partition values only in folder names, "
+            "which ROAPI cannot map to columns"
+        )
+    if in_files:
+        return f"only some partition columns ({', '.join(in_files)}) are stored in files"
+    columns = []
+    for column, dtype in info.partitions:
+        arrow = _arrow_type(dtype)
+        if arrow is None:
+            return (
+                f"partition column {column!r} has type {dtype}, which ROAPI cannot parse "
+                "from folder names"
             )
-            return _materialize(catalog, qualified, name, materialize, threshold, why)
-        columns = []
-        for p in table.partitioning:
-            arrow = _arrow_type(p.dtype)
-            if arrow is None:
-                return _materialize(
-                    catalog,
-                    qualified,
-                    name,
-                    materialize,
-                    threshold,
-                    f"partition column {p.name!r} has type {p.dtype}, which ROAPI cannot parse "
-                    "from folder names",
-                )
-            columns.append((p.name, arrow))
-        if _encoded_partition_values(table.uri, cfg):
-            return _materialize(
-                catalog,
-                qualified,
-                name,
-                materialize,
-                threshold,
-                "partition folder names are percent-encoded (e.g. Brand%2313), which ROAPI "
-                "returns undecoded",
-            )
-        # ROAPI adds hive partition columns only when reading from storage, not in memory.
-        return RoapiTable(name, qualified, uri, "parquet", False, tuple(columns)), ""
-    return _materialize(
-        catalog,
-        qualified,
-        name,
-        materialize,
-        threshold,
-        f"{table.table_type} tables are computed in Python and have no files ROAPI can read",
-    )
+        columns.append((column, arrow))
+    if _encoded_partition_values(info.files):
+        return (
+            "partition folder names are percent-encoded (e.g. Brand%2313), which ROAPI "
+            "returns undecoded"
+        )
+    # ROAPI adds hive partition columns only when reading from storage, not in memory.
+    return RoapiTable(name, qualified, uri, "parquet", False, tuple(columns))
 
 
 def _materialize(
-    catalog: Catalog,
-    qualified: str,
     name: str,
+    table: Table,
     folder: str | Path | None,
     threshold: int,
     why: str,
@@ -458,11 +432,14 @@ def _materialize(
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name}.parquet"
     tmp = target.with_suffix(".parquet.tmp")
-    catalog.table(qualified).collect().write_parquet(tmp)
+    table.scan().collect().write_parquet(tmp)
     tmp.replace(target)
-    logger.info("materialized %s to %s", qualified, target)
+    logger.info("materialized %s to %s", table.qualified_name, target)
     memory = target.stat().st_size <= threshold
-    return RoapiTable(name, qualified, str(target), "parquet", memory, materialized=True), ""
+    entry = RoapiTable(
+        name, table.qualified_name, str(target), "parquet", memory, materialized=True
+    )
+    return entry, ""
 
 
 def _roapi_uri(uri: str, *, directory: bool) -> str:
@@ -473,36 +450,13 @@ def _roapi_uri(uri: str, *, directory: bool) -> str:
     return base
 
 
-def _size(uri: str, cfg: StorageConfig) -> int | None:
-    try:
-        return sum(size for _, size in list_files(uri, cfg))
-    except NeuralakeError as exc:
-        logger.warning("cannot size %s for ROAPI: %s", uri, cfg.redact(str(exc)))
-        return None
-
-
-def _encoded_partition_values(uri: str, cfg: StorageConfig) -> bool:
+def _encoded_partition_values(files: tuple[tuple[str, int], ...]) -> bool:
     """True if a ``col=value`` folder name is percent-encoded (ROAPI would not decode it)."""
-    for path, _ in list_files(uri, cfg):
+    for path, _ in files:
         for segment in path.split("/")[:-1]:
             if "=" in segment and "%" in segment.split("=", 1)[1]:
                 return True
     return False
-
-
-def _file_columns(table: Any, cfg: StorageConfig) -> set[str]:
-    """Column names stored in the Parquet files themselves (reads one footer)."""
-    lf = pl.scan_parquet(
-        table.uri.rstrip("/") + "/",
-        hive_partitioning=False,
-        storage_options=storage_options(table.uri, cfg),
-    )
-    try:
-        return set(lf.collect_schema().names())
-    except Exception as exc:
-        raise RoapiExportError(
-            cfg.redact(f"Cannot read the Parquet schema of {table.uri}: {exc}")
-        ) from exc
 
 
 def _arrow_type(dtype: Any) -> str | None:
