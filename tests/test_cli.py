@@ -53,10 +53,11 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_tables_json_is_stable_and_reads_pyproject(project: Path) -> None:
-    explicit = run(project, "tables", "shop_catalog:catalog", "--json")
+    explicit = run(project, "-c", "shop_catalog:catalog", "tables", "--json")
+    positional = run(project, "tables", "shop_catalog:catalog", "--json")  # deprecated form
     configured = run(project, "tables", "--json")
     assert explicit.returncode == 0, explicit.stderr
-    assert explicit.stdout == configured.stdout
+    assert explicit.stdout == configured.stdout == positional.stdout
     rows = json.loads(explicit.stdout)
     assert [r["qualified_name"] for r in rows] == ["tpch.nation", "tpch.part"]
     assert rows[1] == {
@@ -125,6 +126,9 @@ def test_errors_are_named_and_helpful(
     bad_ref = run(project, "tables", "no_such_module:catalog")
     assert bad_ref.returncode == 2
     assert "CatalogLoadError" in bad_ref.stderr
+    bad_option = run(project, "-c", "no_such_module:catalog", "tables")
+    assert bad_option.returncode == 2
+    assert "CatalogLoadError" in bad_option.stderr
     elsewhere = tmp_path_factory.mktemp("empty")
     no_config = run(elsewhere, "tables")
     assert no_config.returncode == 2

@@ -55,10 +55,11 @@ def project(tmp_path: Path) -> Path:
 
 
 REF = "cli_catalog:catalog"
+CAT = ("-c", REF)
 
 
 def test_history(project: Path) -> None:
-    out = run(project, "delta", "history", REF, "shop.orders", "--json", "--limit", "2")
+    out = run(project, *CAT, "delta", "history", "shop.orders", "--json", "--limit", "2")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert [r["version"] for r in rows] == [2, 1]
@@ -69,25 +70,25 @@ def test_history(project: Path) -> None:
 
 
 def test_optimize_vacuum_restore(project: Path) -> None:
-    out = run(project, "delta", "optimize", REF, "shop.orders", "--json")
+    out = run(project, *CAT, "delta", "optimize", "shop.orders", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert (data["version"], data["files_removed"], data["files_added"]) == (3, 3, 1)
 
-    out = run(project, "delta", "vacuum", REF, "shop.orders", "--retention-hours", "0")
+    out = run(project, *CAT, "delta", "vacuum", "shop.orders", "--retention-hours", "0")
     assert out.returncode == 2
     assert "below the table's minimum" in out.stderr
-    args = ["delta", "vacuum", REF, "shop.orders", "--retention-hours", "0"]
+    args = [*CAT, "delta", "vacuum", "shop.orders", "--retention-hours", "0"]
     out = run(project, *args, "--no-enforce-retention")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == (
         "shop.orders: would delete (dry run; pass --execute to delete) 3 files"
     )
 
-    out = run(project, "delta", "restore", REF, "shop.orders", "1")
+    out = run(project, *CAT, "delta", "restore", "shop.orders", "1")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "shop.orders: restored version 1 as version 4"
-    out = run(project, "delta", "restore", REF, "shop.orders", "4", "--json")
+    out = run(project, *CAT, "delta", "restore", "shop.orders", "4", "--json")
     assert json.loads(out.stdout)["changed"] is False
     out = run(project, "delta", "restore", REF, "shop.orders", "99")
     assert out.returncode == 2
@@ -103,7 +104,7 @@ def test_check_clean_and_drift(project: Path) -> None:
     ]
     catalog = project / "cli_catalog.py"
     catalog.write_text(catalog.read_text().replace('("id", pa.int64())', '("id", pa.string())'))
-    out = run(project, "check", REF)
+    out = run(project, *CAT, "check")
     assert out.returncode == 1
     assert out.stdout.splitlines() == [
         "DRIFT  shop.orders",
@@ -111,7 +112,7 @@ def test_check_clean_and_drift(project: Path) -> None:
         "(no safe cast)",
         "1 tables checked: 1 with drift, 1 errors, 0 warnings",
     ]
-    report = json.loads(run(project, "check", REF, "--json").stdout)
+    report = json.loads(run(project, *CAT, "check", "--json").stdout)
     assert report["ok"] is False
     assert report["issues"][0] == {
         "table": "shop.orders",

@@ -1,0 +1,109 @@
+"""``tables``, ``describe``, ``query``, ``export`` and ``check``: reading the catalog."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from neuralake.cli.errors import ExitCode
+from neuralake.cli.options import command, json_parent, operands
+from neuralake.cli.output import STDOUT, Frame, Listing, Report, write_text
+
+if TYPE_CHECKING:
+    from neuralake.cli.context import Context
+    from neuralake.cli.options import Subparsers
+
+
+def cmd_tables(ns: argparse.Namespace, ctx: Context) -> Listing:
+    catalog = ctx.catalog()
+    # Declarations only: listing never reads storage or runs table functions.
+    records: list[dict[str, Any]] = [
+        {"qualified_name": t.qualified_name, "type": t.table_type, "owner": t.owner,
+         "tags": list(t.tags), "deprecated": t.deprecated}
+        for t in catalog.tables(include_deprecated=ns.all)
+    ]  # fmt: skip
+    columns = [("qualified_name", "TABLE"), ("type", "TYPE"), ("owner", "OWNER"),
+               ("tags", "TAGS"), ("deprecated", "DEPRECATED")]  # fmt: skip
+    return Listing(records, columns)
+
+
+def cmd_describe(ns: argparse.Namespace, ctx: Context) -> Report:
+    meta = ctx.catalog().describe_table(ns.table).to_dict()
+    lines = [f"{meta['qualified_name']}  ({meta['type']})"]
+    for key in ("owner", "tags", "location", "partitions", "unique_columns", "deprecated"):
+        if meta[key]:
+            value = ", ".join(meta[key]) if isinstance(meta[key], list) else meta[key]
+            lines.append(f"  {key}: {value}")
+    if meta["description"]:
+        lines += ["", meta["description"]]
+    columns = [
+        {"name": c["name"], "type": c["type"] + (" [partition]" if c["partition"] else ""),
+         "description": c["description"]}
+        for c in meta["columns"]
+    ]  # fmt: skip
+    listing = Listing(columns, [("name", "COLUMN"), ("type", "TYPE"),
+                                ("description", "DESCRIPTION")]) if columns else None  # fmt: skip
+    return Report(meta, lines, listing)
+
+
+def cmd_query(ns: argparse.Namespace, ctx: Context) -> Frame:
+    lf = ctx.catalog().sql(ns.sql)
+    if ns.limit is not None:
+        lf = lf.limit(ns.limit)
+    return Frame(lf.collect(), ns.format, ns.output)
+
+
+def cmd_export(ns: argparse.Namespace, ctx: Context) -> Report:
+    from neuralake.export.metadata import dumps as export_dumps
+
+    catalog = ctx.catalog()
+    if ns.out == STDOUT:
+        data = catalog.export_metadata()
+        write_text(export_dumps(data), STDOUT)
+    else:
+        data = catalog.export_metadata(ns.out)
+    broken = [t["qualified_name"] for t in data["tables"] if t["error"]]
+    summary = f"wrote {ns.out}: {len(data['tables'])} tables" + (
+        f", {len(broken)} with errors: {', '.join(broken)}" if broken else ""
+    )
+    if ns.out == STDOUT:  # stdout holds the export: the summary is a note
+        return Report(None, notes=[summary])
+    return Report({"out": ns.out, "tables": len(data["tables"]), "errors": broken}, [summary])
+
+
+def cmd_check(ns: argparse.Namespace, ctx: Context) -> Report:
+    from neuralake.contracts import format_report, report_dict
+
+    catalog = ctx.catalog()
+    names = catalog.list_tables(include_deprecated=True)
+    issues = catalog.validate(names)
+    report = report_dict(issues, len(names))
+    failed = not report["ok"] or (ns.strict and report["warnings"] > 0)
+    code = ExitCode.FINDINGS if failed else ExitCode.OK
+    return Report(report, format_report(issues, names).splitlines(), exit_code=code)
+
+
+def register(sub: Subparsers) -> None:
+    as_json = [json_parent()]
+    p = command(sub, "tables", cmd_tables, "list tables (declarations only)", as_json)
+    operands(p)
+    p.add_argument("--all", action="store_true", help="include deprecated tables")
+
+    p = command(sub, "describe", cmd_describe, "show a table's metadata", as_json)
+    operands(p, ("table", "db.table", "the table"))
+
+    p = command(sub, "query", cmd_query, "run SQL over catalog tables (named db.table)")
+    operands(p, ("sql", "SQL", "one SELECT statement"))
+    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (- for stdout)")
+    p.add_argument("--limit", type=int, metavar="N", help="return at most N rows")
+
+    p = command(sub, "export", cmd_export, "write the catalog's metadata as versioned JSON",
+                as_json)  # fmt: skip
+    operands(p)
+    p.add_argument("--out", required=True, metavar="FILE", help="catalog.json, or - for stdout")
+
+    p = command(sub, "check", cmd_check,
+                "compare declared schemas with storage (exit 1 on drift)", as_json)  # fmt: skip
+    operands(p)
+    p.add_argument("--strict", action="store_true", help="also fail on safe-cast differences")
