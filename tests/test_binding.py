@@ -107,7 +107,7 @@ def test_every_python_operation_uses_the_catalogs_storage(
     read = catalog.table("db.events", filters=[Filter("day", "=", "mon")]).collect()
     assert sorted(read["k"].to_list()) == [1, 3]
     assert catalog.table("db.events", version=1).collect().height == 4
-    assert catalog.db("db").get_table("part").serving().file_columns == ("p",)
+    assert catalog.db("db").get_table("part").serving().file_columns == ("p", "day")
     assert sorted(catalog.table("db.part").collect()["p"].to_list()) == [1, 2]
     assert catalog.validate() == []
     assert catalog.describe_table("db.events").columns is not None

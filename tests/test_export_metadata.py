@@ -183,11 +183,11 @@ def test_broken_tables_get_an_error_entry(backend: Any, tmp_path: Path) -> None:
     data = cat.export_metadata(tmp_path / "d.json")
     tables = {t["qualified_name"]: t for t in data["tables"]}
     ghost = tables["broken.ghost"]
-    assert ghost["error"].startswith("StorageError: Table 'ghost': no Delta table at")
+    assert ghost["error"].startswith("StorageError: Table 'broken.ghost': no Delta table at")
     assert ghost["freshness"] is None
     assert ghost["columns"] is None
     ghost_pq = tables["broken.ghost_pq"]
-    assert ghost_pq["error"].startswith("StorageError: Table 'ghost_pq': no data at")
+    assert ghost_pq["error"].startswith("StorageError: Table 'broken.ghost_pq': no data at")
     assert tables["tpch.events"]["error"] is None
 
 

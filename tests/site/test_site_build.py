@@ -246,3 +246,22 @@ def test_location_never_shows_credentials(tmp_path: Path) -> None:
     assert "topsecret" not in html
     assert "AKIAXXXX" not in html
     assert "X-Amz-Signature" not in html
+
+
+def test_docs_filters_that_do_not_fit_the_schema_are_reported(tmp_path: Path) -> None:
+    from neuralake import Filter
+
+    t = FunctionTable(
+        lambda: pl.LazyFrame({"a": [1]}),
+        name="typo",
+        schema={"a": pl.Int64},
+        docs_filters=[Filter("a", "=", "one")],
+    )
+    catalog = Catalog({"db": Database([t])}, name="c")
+    report = build_site([(catalog, None)], tmp_path / "s", progress=False)
+    assert len(report.failed) == 1
+    assert report.failed[0].startswith("db.typo: docs_filters: Filter 'a' = 'one'")
+    page = (tmp_path / "s" / "c" / "db" / "typo.html").read_text()
+    assert 'Filter("a"' not in page  # the broken example is not offered as a snippet
+    with pytest.raises(SiteBuildError, match="docs_filters"):
+        build_site([(catalog, None)], tmp_path / "strict", progress=False, strict=True)

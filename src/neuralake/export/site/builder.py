@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from neuralake.errors import NeuralakeError
+from neuralake.errors import InvalidFilterError, NeuralakeError
 from neuralake.export.metadata import iter_entries
 from neuralake.export.site import markup, search
 from neuralake.export.site.names import NameIndex
@@ -215,8 +215,13 @@ class _Builder:
                parameters=", ".join(f"{k}: {v}" for k, v in c.parameters))
             for c in facts.history
         ]  # fmt: skip
-        snips = table_snippets(reference, meta.database, meta.name, table.docs_filters,
-                               table.docs_columns)  # fmt: skip
+        schema = table.declared_schema if table.declared_schema is not None else facts.schema
+        try:  # docs filters are checked against the schema, as a read would check them
+            snips = table_snippets(reference, meta.database, meta.name, table.docs_filters,
+                                   table.docs_columns, schema)  # fmt: skip
+        except InvalidFilterError as exc:
+            self.failed.append(f"{meta.qualified_name}: docs_filters: {exc}")
+            snips = table_snippets(reference, meta.database, meta.name, (), table.docs_columns)
         snippets = [
             NS(id="snippet-python", kind="python", title="Python", code=snips.python),
             NS(id="snippet-sql", kind="python-sql", title="SQL (Python)", code=snips.sql),
