@@ -484,3 +484,15 @@ def test_invalid_filters_fail_before_any_io(tmp_path: Path) -> None:
     with pytest.raises(InvalidFilterError, match=r"'db\.f'"):
         catalog.table("db.f", filters="y = 1")
     assert calls == []
+
+
+def test_rest_refuses_two_terms_on_one_parameter() -> None:
+    from neuralake.predicate import ToRest, bind
+
+    schema = pl.Schema({"k": pl.Int64})
+    both = bind([Filter("k", "=", 0), Filter("k", "=", 1)], schema)
+    assert both.accept(ToRest()) is None  # REST would keep one of them
+    assert bind([Filter("k", ">", 0), Filter("k", "<", 5)], schema).accept(ToRest()) == [
+        ("filter[k]gt", "0"),
+        ("filter[k]lt", "5"),
+    ]

@@ -85,7 +85,9 @@ class ToRest(PredicateVisitor[RestParams | None]):
             if part is None:
                 return None
             params.extend(part)
-        return params
+        keys = [key for key, _ in params]
+        # ROAPI keeps only one value per parameter name: `k = 0 AND k = 1` would lose a term.
+        return params if len(set(keys)) == len(keys) else None
 
     def visit_or(self, node: Or) -> RestParams | None:
         return None
