@@ -1,4 +1,4 @@
-"""The TPC-H demo catalog: ``neuralake tables examples.tpch.catalog:catalog``.
+"""The TPC-H demo catalog: ``neuralake -c examples.tpch.catalog:catalog tables``.
 
 Example:
     >>> from examples.tpch.catalog import catalog  # doctest: +SKIP
