@@ -12,7 +12,6 @@ from neuralake.tables.delta.commit import Attempt, commit_properties, run
 from neuralake.tables.delta.frames import conform
 from neuralake.tables.delta.log import schema_of
 from neuralake.tables.delta.metrics import MergeMetrics
-from neuralake.tables.delta.predicate import bind_columns, parse
 from neuralake.tables.delta.snapshot import open_latest, require
 from neuralake.tables.delta.write import fit_table, write
 
@@ -95,6 +94,8 @@ def _check_delete(target: DeltaTarget, table: DeltaTable, df: pl.DataFrame, text
     names = list(schema_of(table))
     scopes: dict[str | None, Sequence[str]] = {"t": names}
     scopes[None] = [n for n in names if n not in df.columns]  # unambiguous without ``t.``
+    from neuralake.tables.delta.predicate import bind_columns, parse  # sqlglot: on use only
+
     bind_columns(parse(text, label=target.label, what=what), scopes, label=target.label,
                  what=what, text=text)  # fmt: skip
 

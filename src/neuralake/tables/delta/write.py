@@ -13,7 +13,6 @@ from neuralake.tables.delta.commit import Attempt, commit_properties, run
 from neuralake.tables.delta.frames import arrow_schema, conform, fit_stored
 from neuralake.tables.delta.log import partition_columns, schema_of
 from neuralake.tables.delta.metrics import SCHEMA_MODES, WRITE_MODES, SchemaMode, WriteMode
-from neuralake.tables.delta.predicate import check_constraints, count_failing
 from neuralake.tables.delta.snapshot import open_latest, require
 
 if TYPE_CHECKING:
@@ -92,6 +91,8 @@ def check_arguments(
 
 def check_predicate(target: DeltaTarget, df: pl.DataFrame, predicate: str) -> None:
     """An overwrite predicate must parse, name columns of the data and hold for every row."""
+    from neuralake.tables.delta.predicate import count_failing  # sqlglot: on use only
+
     failing = count_failing(df, predicate, label=target.label, what="predicate=")
     if failing:
         raise InvalidParameterError(
@@ -119,6 +120,8 @@ def fit_table(
         whole_columns=whole_columns,
         schema_mode=schema_mode,
     )
+    from neuralake.tables.delta.predicate import check_constraints  # sqlglot: on use only
+
     check_constraints(fitted, table.metadata().configuration, label=target.label)
     return fitted
 
