@@ -48,6 +48,8 @@ from neuralake.tables import (
     Table,
     table,
 )
+from neuralake.tables.base import Versioned
+from neuralake.tables.facts import Commit, ServingInfo, StoredLayout, TableFacts
 
 __version__ = "0.1.0"
 
@@ -58,6 +60,7 @@ __all__ = [
     "CatalogRegistry",
     "Column",
     "ColumnNotFoundError",
+    "Commit",
     "CommitConflictError",
     "Database",
     "DatabaseHandle",
@@ -76,13 +79,17 @@ __all__ = [
     "ParquetTable",
     "Partition",
     "SchemaMismatchError",
+    "ServingInfo",
     "SourceLocation",
     "StorageConfig",
     "StorageError",
+    "StoredLayout",
     "Table",
     "TableExistsError",
+    "TableFacts",
     "TableMetadata",
     "TableNotFoundError",
+    "Versioned",
     "__version__",
     "default_catalog",
     "export_catalog_metadata",

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import sqlglot
-from sqlglot import exp
+from sqlglot import exp, tokens
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
-from sqlglot.tokens import Tokenizer
 
 from neuralake.errors import InvalidParameterError, did_you_mean
 
@@ -32,7 +31,7 @@ _EXAMPLE = "\"day = '2024-01-01' AND region IN ('eu', 'us')\""
 class DeltaSQL(Dialect):
     """The predicate syntax delta-rs' SQL parser accepts (DataFusion's generic dialect)."""
 
-    class Tokenizer(Tokenizer):
+    class Tokenizer(tokens.Tokenizer):
         IDENTIFIERS = ['"', "`"]
 
 
