@@ -15,6 +15,7 @@ import contextlib
 import json
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,6 +70,25 @@ def indexed_part(page: str) -> str:
     if end < 0:
         end = page.find("</main>", start)
     return f'<!doctype html><html lang="en"><body>{page[start:end]}</main></body></html>'
+
+
+def settle(bundle: Path, timeout: float = 60.0, interval: float = 0.05) -> None:
+    """Wait until every file of ``bundle`` is written.
+
+    Pagefind's service can answer ``WriteFiles`` while its last files are still being written
+    in the background, and drops them if it exits first (seen as an empty file under load), so
+    the service is kept running until no file is empty and no size changed between two looks.
+    """
+    deadline = time.monotonic() + timeout
+    before: dict[Path, int] | None = None
+    while True:
+        sizes = {p: p.stat().st_size for p in bundle.rglob("*") if p.is_file()}
+        if sizes and all(sizes.values()) and sizes == before:
+            return
+        if time.monotonic() > deadline:
+            raise SearchIndexError(f"Pagefind did not finish writing {bundle} in {timeout:g} s.")
+        before = sizes
+        time.sleep(interval)
 
 
 class StreamingIndexer:
@@ -156,6 +176,7 @@ class StreamingIndexer:
                            "output_path": str(bundle)})  # fmt: skip
             if self.errors:
                 raise SearchIndexError("Pagefind could not index some pages: " + self.errors[0])
+            settle(bundle)
         finally:
             self.close()
         normalize_bundle(bundle)
