@@ -36,6 +36,7 @@ from neuralake.errors import (
     StorageError,
     TableExistsError,
     TableNotFoundError,
+    UnsupportedFeatureError,
 )
 from neuralake.filters import Filter
 from neuralake.metadata import Column, Freshness, SourceLocation, TableMetadata
@@ -89,6 +90,7 @@ __all__ = [
     "TableFacts",
     "TableMetadata",
     "TableNotFoundError",
+    "UnsupportedFeatureError",
     "Versioned",
     "__version__",
     "default_catalog",

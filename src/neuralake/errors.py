@@ -60,6 +60,11 @@ class StorageError(NeuralakeError, OSError):
     """Storage is unreachable, misconfigured, or the table path does not exist."""
 
 
+class UnsupportedFeatureError(NeuralakeError, NotImplementedError):
+    """A table uses a storage feature no reader here supports (the message names the feature,
+    the table and what to do)."""
+
+
 class CommitConflictError(NeuralakeError):
     """A concurrent Delta commit won and this one could not be retried."""
 
