@@ -19,6 +19,7 @@ from neuralake import (
     InvalidParameterError,
     ParquetTable,
     Partition,
+    SchemaMismatchError,
     StorageError,
 )
 
@@ -380,3 +381,80 @@ def test_read_with_declared_schema_touches_no_data_until_collect(backend: Any) -
     assert read(backend, table, filters=[Filter("p", "=", "good")]).collect().rows() == [
         (1, "good")
     ]
+
+
+def test_sidecar_files_are_never_read(backend: Any) -> None:
+    df = pl.DataFrame({"id": [1, 2], "p": ["a", "b"]})
+    uri = backend.write_hive_polars(df, "side", ["p"])
+    fs, root = backend.arrow_fs(uri)
+    for rel in (
+        "_SUCCESS",
+        "._SUCCESS.crc",
+        "_committed_123",
+        "_started_123",
+        "p=a/.00000000.parquet.crc",
+        "p=a/_SUCCESS",
+        "_temporary/0/p=a/part-0.parquet",
+    ):
+        fs.create_dir(f"{root}/{rel}".rsplit("/", 1)[0])
+        with fs.open_output_stream(f"{root}/{rel}") as out:
+            out.write(b"not parquet")
+    table = ParquetTable("side", uri, partitioning=[Partition("p")])
+    assert sorted(read(backend, table).collect().rows()) == [(1, "a"), (2, "b")]
+    assert read(backend, table, filters=[Filter("p", "=", "a")]).collect().rows() == [(1, "a")]
+
+
+def test_spark_style_folder_names_prune_by_decoded_value(backend: Any, scanned: Any) -> None:
+    # Spark leaves spaces, non-ASCII and '}' as they are and escapes '{' and '%' only.
+    names = {"with space": "with space", "ünï": "ünï", "curly{x}": "curly%7Bx}", "1%": "1%25"}
+    fs, root = backend.arrow_fs(backend.uri("spark"))
+    for i, folder in enumerate(names.values()):
+        path = f"{root}/s={folder}/part-0.parquet"
+        fs.create_dir(path.rsplit("/", 1)[0])
+        with fs.open_output_stream(path) as out:
+            pl.DataFrame({"id": [i]}).write_parquet(out)
+    table = ParquetTable("spark", backend.uri("spark"), partitioning=[Partition("s")])
+    for i, value in enumerate(names):
+        lf = read(backend, table, filters=[Filter("s", "=", value)])
+        assert lf.collect().rows() == [(i, value)]
+        assert [count for _, count in scanned(lf)] == [1]
+    got = read(backend, table, filters=[Filter("s", "in", list(names))]).collect()
+    assert sorted(got["id"].to_list()) == [0, 1, 2, 3]
+
+
+def test_typed_directory_partitions_and_nulls(backend: Any) -> None:
+    df = pl.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "d": [dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 1)],
+            "b": [True, False, True],
+        }
+    )
+    uri = backend.write_directory(df, "typed", ["d", "b"])
+    parts = [Partition("d", pl.Date), Partition("b", pl.Boolean)]
+    table = ParquetTable("typed", uri, partitioning=parts, partitioning_scheme="directory")
+    assert_frame_equal(read(backend, table).collect().sort("id"), df)
+    got = read(backend, table, filters=[Filter("d", "=", dt.date(2024, 1, 2))]).collect()
+    assert got["id"].to_list() == [2]
+    nulls = pl.DataFrame({"id": [1, 2, 3, 4], "s": ["", None, "x", "x"], "n": [1, None, 2, None]})
+    uri = backend.write_hive_polars(nulls, "nulls", ["s", "n"])
+    table = ParquetTable("nulls", uri, partitioning=[Partition("s"), Partition("n", pl.Int64)])
+    assert_frame_equal(read(backend, table).collect().sort("id"), nulls)
+    for flt_, ids in (
+        (Filter("s", "is null"), [2]),
+        (Filter("s", "=", ""), [1]),
+        (Filter("n", "is null"), [2, 4]),
+        (Filter("s", "in", ["", "x"]), [1, 3, 4]),
+    ):
+        assert sorted(read(backend, table, filters=[flt_]).collect()["id"].to_list()) == ids
+
+
+def test_unparseable_partition_folder_names_folder_and_table(backend: Any) -> None:
+    df = pl.DataFrame({"id": [1, 2], "n": ["1", "oops"]})
+    uri = backend.write_hive_polars(df, "bad", ["n"])
+    table = ParquetTable("bad", uri, partitioning=[Partition("n", pl.Int64)])
+    # n = 1 reads folder 'n=1' directly (one spelling), so the bad folder is never listed.
+    assert read(backend, table, filters=[Filter("n", "=", 1)]).collect().rows() == [(1, 1)]
+    for filters in (None, [Filter("n", "=", -1)]):
+        with pytest.raises(SchemaMismatchError, match=r"'db.bad'.*'n=oops'"):
+            read(backend, table, filters=filters).collect()

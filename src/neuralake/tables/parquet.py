@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote
 
 import polars as pl
 
 from neuralake import filters as flt
-from neuralake.errors import InvalidFilterError, InvalidParameterError, StorageError
+from neuralake.errors import InvalidParameterError, SchemaMismatchError, StorageError
 from neuralake.storage import (
     StorageConfig,
     arrow_filesystem,
@@ -21,11 +17,11 @@ from neuralake.storage import (
     list_files,
     storage_options,
 )
+from neuralake.tables import hive
 from neuralake.tables.base import Table
 from neuralake.tables.facts import ServingInfo, StoredLayout
 
-# Characters Polars' hive writer leaves as they are; everything else is percent-encoded.
-_POLARS_SAFE = "".join(c for c in string.printable if c not in " %/:=\t\n\r\x0b\x0c")
+_PATH = "__neuralake_path"
 _CAST = pl.ScanCastOptions(integer_cast="upcast", float_cast="upcast", datetime_cast="upcast")
 
 
@@ -40,9 +36,10 @@ class Partition:
 class ParquetTable(Table):
     """A Parquet dataset partitioned by folders, read with partition pruning.
 
-    Equality and ``in`` filters on the leading partition columns become listing prefixes (one
-    per value, each ending in a separator so ``12`` never matches ``123``); every other filter
-    is applied by Polars on top of the scan (row-group statistics included).
+    Equality and ``in`` filters on the leading partition columns select the partition folders
+    whose decoded value equals a pinned value (see :mod:`neuralake.tables.hive`); only the data
+    files below them are scanned (sidecars such as ``_SUCCESS`` and ``.crc`` never are). Every
+    other filter is applied by Polars on top of the scan (row-group statistics included).
 
     Args:
         name: Table name.
@@ -138,17 +135,21 @@ class ParquetTable(Table):
             file_columns=columns,
         )
 
-    def _data_files(self, storage: StorageConfig) -> list[tuple[str, int]]:
-        """``(relative path, bytes)`` of the data files: hidden and ``_`` sidecars skipped."""
+    def _data_files(self, storage: StorageConfig, folder: str = "") -> list[tuple[str, int]]:
+        """``(path relative to ``folder``, bytes)`` of the data files below it (the root by
+        default): the one listing reads, serving and layout share, sidecars skipped."""
+        path = f"{self.uri}/{folder}" if folder else self.uri
         try:
-            listed = list_files(self.uri, storage)
+            listed = list_files(path, storage)
         except StorageError as exc:
-            raise StorageError(f"Table {self.qualified_name!r}: {exc}") from exc
+            raise StorageError(
+                f"Cannot reach storage for table {self.qualified_name!r}: {exc}"
+            ) from exc
+        above = folder.split("/") if folder else []
         return [
-            (path, size)
-            for path, size in listed
-            if path.endswith(".parquet")
-            and not any(part.startswith(("_", ".")) for part in path.split("/"))
+            (rel, size)
+            for rel, size in listed
+            if not any(map(hive.is_sidecar, above + rel.split("/")))
         ]
 
     def _footer_schema(self, path: str, storage: StorageConfig) -> pl.Schema:
@@ -182,24 +183,12 @@ class ParquetTable(Table):
         # declared schema this binding only prunes and scan() validates against the frame.
         pred = bind(filters, self.declared_schema, table=self.qualified_name)  # before listing
         opts = storage_options(self.uri, storage)
-        prefixes = self._prefixes(pred, storage)
-        if prefixes is not None:  # a pinned value with no folder has no rows, it is not an error
-            prefixes = [
-                (path, pinned)
-                for path, pinned in prefixes
-                if self._exists(path, storage, folder=True)
-            ]
-        if not prefixes:  # an existing pinned folder proves the table exists; else check the root
-            self._check_exists(self.uri, storage)
-        if prefixes is None:
-            lf = self._scan_prefix(self.uri, {}, opts)
-        elif not prefixes:
-            lf = self._scan_prefix(self.uri, {}, opts).head(0)  # e.g. `in []`: valid, no rows
+        folders = self._folders(pred, storage)
+        scans = [s for s in (self._files(f, storage) for f in folders) if s]
+        if not scans:  # a pinned value with no folder has no rows, it is not an error
+            lf = self._empty(storage, opts)
         else:
-            lf = pl.concat(
-                [self._scan_prefix(path, pinned, opts) for path, pinned in prefixes],
-                how="diagonal_relaxed",
-            )
+            lf = pl.concat([self._scan(files, opts) for files in scans], how="diagonal_relaxed")
         order = list(self.declared_schema) if self.declared_schema is not None else None
         if order is None:
             names = lf.collect_schema().names()
@@ -209,88 +198,113 @@ class ParquetTable(Table):
             lf = lf.unique(self.unique_columns, keep="last", maintain_order=True)
         return lf
 
-    def _scan_prefix(
-        self, path: str, pinned: dict[str, Any], opts: dict[str, str] | None
+    def _folders(self, pred: flt.BoundFilter, storage: StorageConfig) -> list[str]:
+        """Folders below the root to read (``""`` is the whole table), from the pinned values."""
+        from neuralake.predicate import PinnedPartitions, Pins
+
+        if not self.partitioning:
+            return [""]
+        pins: Pins | None = pred.accept(PinnedPartitions(self.partitions))
+        if pins is None:
+            return [""]
+        return hive.prune(
+            pins,
+            {p.name: p.dtype for p in self.partitioning},
+            self.scheme,
+            lambda folder: self._children(folder, storage),
+            self.qualified_name,
+        )
+
+    def _children(self, folder: str, storage: StorageConfig) -> list[str]:
+        """Sub-folder names of ``folder``: one delimiter LIST on S3."""
+        import pyarrow.fs as pafs
+
+        path = f"{self.uri}/{folder}" if folder else self.uri
+        fs, inner = arrow_filesystem(path, storage)
+        try:
+            infos = fs.get_file_info(pafs.FileSelector(inner, allow_not_found=True))
+        except OSError as exc:
+            raise StorageError(
+                storage.redact(f"Cannot list {path} for table {self.qualified_name!r}: {exc}")
+            ) from exc
+        return sorted(i.base_name for i in infos if i.type == pafs.FileType.Directory)
+
+    def _files(self, folder: str, storage: StorageConfig) -> list[tuple[str, tuple[Any, ...]]]:
+        """``(file uri, partition values)`` of the data files below ``folder``, sidecars skipped."""
+        path = f"{self.uri}/{folder}" if folder else self.uri
+        above = folder.split("/") if folder else []
+        result = []
+        for rel, _ in self._data_files(storage, folder):
+            segments = above + rel.split("/")
+            if len(segments) != len(self.partitioning) + 1:
+                raise SchemaMismatchError(
+                    f"Table {self.qualified_name!r}: data file {path}/{rel} is not "
+                    f"{len(self.partitioning)} partition folder(s) below the root. "
+                    "Check the table's partitioning."
+                )
+            values = tuple(
+                hive.parse_folder(seg, p.name, p.dtype, self.scheme, self.qualified_name)
+                for seg, p in zip(segments, self.partitioning, strict=False)
+            )
+            result.append((f"{path}/{rel}", values))
+        return result
+
+    def _scan(
+        self, files: list[tuple[str, tuple[Any, ...]]], opts: dict[str, str] | None
     ) -> pl.LazyFrame:
-        rest = [p for p in self.partitioning if p.name not in pinned]
+        """One lazy scan of explicit data files; partition columns come from their folders."""
         declared = self.declared_schema
         file_schema = (
             None
             if declared is None
             else {n: t for n, t in declared.items() if n not in self.partitions}
         )
-        hive = self.scheme == "hive"
+        sources = [uri for uri, _ in files]
         lf = pl.scan_parquet(
-            path + "/",
-            hive_partitioning=hive and bool(rest),
-            hive_schema={p.name: p.dtype for p in rest} if hive and rest else None,
+            sources,
+            hive_partitioning=False,
             schema=file_schema,
             missing_columns="insert" if declared is not None else "raise",
             extra_columns="ignore" if declared is not None else "raise",
             cast_options=_CAST if declared is not None else None,
-            include_file_paths="__neuralake_path" if rest and not hive else None,
+            include_file_paths=_PATH if self.partitioning else None,
             storage_options=opts,
-            glob=False,  # a folder, never a pattern: values may contain '?', '*' or '['
+            glob=False,  # values may contain '?', '*' or '['
         )
-        dtypes = {p.name: p.dtype for p in self.partitioning}
-        extra = [pl.lit(v, dtype=dtypes[n]).alias(n) for n, v in pinned.items()]
-        if rest and not hive:  # directory scheme: values are the path segments below `path`
-            depth = path.rstrip("/").count("/") + 1
-            segments = pl.col("__neuralake_path").str.split("/")
-            extra += [
-                segments.list.get(depth + i).cast(p.dtype).alias(p.name) for i, p in enumerate(rest)
-            ]
-        lf = lf.with_columns(extra) if extra else lf
-        return lf.drop("__neuralake_path", strict=False)
-
-    def _prefixes(
-        self, pred: flt.BoundFilter, storage: StorageConfig
-    ) -> list[tuple[str, dict[str, Any]]] | None:
-        """Folders to scan with the partition values they pin; ``None`` means the whole table."""
-        from neuralake.predicate import PinnedPartitions, Pins
-
-        if not self.partitioning:
-            return None
-        pins: Pins | None = pred.accept(PinnedPartitions(self.partitions))
-        if pins is None:
-            return None
-        dtypes = {p.name: p.dtype for p in self.partitioning}
-        found: dict[str, dict[str, Any]] = {}
-        for branch in pins:
-            pinned_lists: list[tuple[str, tuple[Any, ...]]] = []
-            for name, values in branch:
-                if not all(_has_folder_name(v, dtypes[name]) for v in values):
-                    break  # a value whose folder spelling is not certain: scan below here
-                pinned_lists.append((name, values))
-            if not pinned_lists:
-                return None  # one branch needs every partition
-            names = [n for n, _ in pinned_lists]
-            for combo in itertools.product(*(vals for _, vals in pinned_lists)):
-                path = self.uri
-                for name, value in zip(names, combo, strict=True):
-                    path = self._child(path, name, value, storage)
-                found.setdefault(path, dict(zip(names, combo, strict=True)))
-        # A shallower prefix already covers deeper ones below it.
-        keep = sorted(found, key=len)
-        result: list[str] = []
-        for path in keep:
-            if not any(path.startswith(parent + "/") for parent in result):
-                result.append(path)
-        return [(p, found[p]) for p in sorted(result)]
-
-    def _child(self, parent: str, name: str, value: Any, storage: StorageConfig) -> str:
-        text = _format_value(value, name, self.name)
-        if self.scheme == "directory":
-            if "/" in text or text in ("", ".", ".."):
-                raise InvalidFilterError(
-                    f"Partition value {value!r} for {name!r} cannot be a folder name."
+        extra = []
+        for i, p in enumerate(self.partitioning):
+            values = [v for _, v in files]
+            column = pl.Series(p.name, [v[i] for v in values], dtype=p.dtype)
+            if column.n_unique() == 1:
+                extra.append(pl.lit(column[0], dtype=p.dtype).alias(p.name))
+            else:
+                extra.append(
+                    pl.col(_PATH)
+                    .replace_strict(sources, column, return_dtype=p.dtype)
+                    .alias(p.name)
                 )
-            return f"{parent}/{text}"
-        polars_style = f"{parent}/{name}={quote(text, safe=_POLARS_SAFE)}"
-        uri_style = f"{parent}/{name}={quote(text, safe='')}"
-        if polars_style == uri_style or self._exists(polars_style, storage, folder=True):
-            return polars_style
-        return uri_style  # PyArrow / Spark writers percent-encode more characters
+        lf = lf.with_columns(extra) if extra else lf
+        return lf.drop(_PATH, strict=False)
+
+    def _empty(self, storage: StorageConfig, opts: dict[str, str] | None) -> pl.LazyFrame:
+        """No rows, with the table's columns (from the declared schema or one footer)."""
+        self._check_exists(self.uri, storage)
+        if self.declared_schema is not None:
+            return pl.LazyFrame(schema=self.declared_schema)
+        files = self._data_files(storage)
+        if not files:
+            raise StorageError(
+                f"Table {self.qualified_name!r}: no Parquet files under {self.uri}. "
+                "Check the table's uri, or write the data first."
+            )
+        schema = self._footer_schema(f"{self.uri}/{files[0][0]}", storage)
+        schema = pl.Schema(
+            {
+                **{n: t for n, t in schema.items() if n not in self.partitions},
+                **{p.name: p.dtype for p in self.partitioning},
+            }
+        )
+        return pl.LazyFrame(schema=schema)
 
     def _exists(self, path: str, storage: StorageConfig, *, folder: bool = False) -> bool:
         """Whether ``path`` exists; ``folder=True`` asks whether anything is below it.
@@ -319,32 +333,3 @@ class ParquetTable(Table):
                 f"Table {self.qualified_name!r}: no data at {path} ({where} does not exist). "
                 "Check the table's uri, or write the data first."
             )
-
-
-def _has_folder_name(value: Any, dtype: Any) -> bool:
-    """True if ``value`` has exactly one folder spelling in a partition of type ``dtype``.
-
-    Other values (``12.0`` for an integer partition, datetimes, floats) are not used for pruning;
-    the filter still applies to the scan, so results are the same, only less is skipped.
-    """
-    if isinstance(value, bool):
-        return bool(dtype == pl.Boolean)
-    if isinstance(value, int):
-        return bool(dtype.is_integer())
-    if isinstance(value, str):
-        return bool(dtype == pl.String)
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return bool(dtype == pl.Date)
-    return False
-
-
-def _format_value(value: Any, column: str, table: str) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str | int | float):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    raise InvalidFilterError(
-        f"Cannot use {value!r} as a value of partition {column!r} of table {table!r}."
-    )
