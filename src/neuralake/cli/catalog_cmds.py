@@ -28,12 +28,24 @@ def cmd_tables(ns: argparse.Namespace, ctx: Context) -> Listing:
 
 
 def cmd_describe(ns: argparse.Namespace, ctx: Context) -> Report:
-    meta = ctx.catalog().describe_table(ns.table).to_dict()
+    from neuralake.export.entry import TableEntry
+
+    # The export's typed entry: the same metadata and storage facts the JSON and the site show.
+    meta = TableEntry.of(ctx.catalog().get_table(ns.table)).to_dict()
     lines = [f"{meta['qualified_name']}  ({meta['type']})"]
-    for key in ("owner", "tags", "location", "partitions", "unique_columns", "deprecated"):
+    for key in ("owner", "tags", "location", "partitions", "unique_columns", "deprecated",
+                "reader"):  # fmt: skip
         if meta[key]:
             value = ", ".join(meta[key]) if isinstance(meta[key], list) else meta[key]
             lines.append(f"  {key}: {value}")
+    if fresh := meta["freshness"]:
+        lines.append(
+            f"  version: {fresh['version']} ({fresh['operation'] or 'unknown operation'} at "
+            f"{fresh['timestamp'] or 'unknown time'}), {fresh['num_files']} files, "
+            f"{fresh['size_bytes']} bytes"
+        )
+    if meta["error"]:
+        lines.append(f"  error: {meta['error']}")
     if meta["description"]:
         lines += ["", meta["description"]]
     columns = [

@@ -84,6 +84,7 @@ class TableEntry:
         data = self.metadata.to_dict()
         fresh = self.facts.freshness
         data["freshness"] = None if fresh is None else fresh.to_dict()
+        data["reader"] = self.facts.reader
         data["error"] = self.error
         if details:
             data["history"] = (

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from neuralake.predicate.bind import bind, filter_columns
-from neuralake.predicate.delta import ToDeltaPartitionFilters
+from neuralake.predicate.delta import ToDeltaPartitionFilters, ToDeltaScanSql
 from neuralake.predicate.leaves import (
     Contains,
     EqualTo,
@@ -86,6 +86,7 @@ __all__ = [
     "SetLeaf",
     "ToDataFusionSql",
     "ToDeltaPartitionFilters",
+    "ToDeltaScanSql",
     "ToPolars",
     "ToPython",
     "ToRest",

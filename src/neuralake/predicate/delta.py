@@ -157,3 +157,100 @@ class ToDeltaPartitionFilters(PredicateVisitor[DeltaFilters | None]):
 
     def visit_is_not_null(self, node: IsNotNull) -> DeltaFilters | None:
         return self._not_null(node)
+
+
+class ToDeltaScanSql(PredicateVisitor[str | None]):
+    """Render the predicate as a DataFusion SQL filter for delta-rs' own scan, never narrower
+    than the predicate (``None``: nothing to push down).
+
+    Only tests DataFusion evaluates exactly like Polars are rendered (``= < <= > >=``, ``in``,
+    ``is [not] null`` on integer, string, date and boolean columns); other conjuncts are
+    dropped, which only widens the scan, since the caller applies the full predicate to what
+    the scan returns.
+
+    Args:
+        schema: The stored schema: its types decide how literals are written.
+
+    Example:
+        >>> import polars as pl
+        >>> from neuralake.filters import Filter
+        >>> from neuralake.predicate import bind
+        >>> schema = pl.Schema({"p": pl.String, "v": pl.Float64})
+        >>> bind([Filter("p", "=", "x"), Filter("v", ">", 0.5)], schema).accept(
+        ...     ToDeltaScanSql(schema))
+        '("p" = \\'x\\')'
+    """
+
+    def __init__(self, schema: pl.Schema) -> None:
+        self.schema = schema
+
+    def visit_always_true(self, node: AlwaysTrue) -> str | None:
+        return None
+
+    def visit_always_false(self, node: AlwaysFalse) -> str | None:
+        return "FALSE"
+
+    def visit_and(self, node: And) -> str | None:
+        parts = [p for p in (c.accept(self) for c in node.children) if p is not None]
+        return " AND ".join(f"({p})" for p in parts) if parts else None
+
+    def visit_or(self, node: Or) -> str | None:
+        either = [c.accept(self) for c in node.children]
+        if not either or any(p is None for p in either):
+            return None  # one unrenderable branch widens the whole OR to everything
+        return " OR ".join(f"({p})" for p in either if p)
+
+    def visit_polars_expr(self, node: PolarsExpr) -> str | None:
+        return None
+
+    def _column(self, node: Leaf) -> str | None:
+        if node.column not in self.schema:
+            return None
+        return '"' + node.column.replace('"', '""') + '"'
+
+    def _literal(self, value: Any, column: str) -> str | None:
+        dtype = self.schema[column]
+        if isinstance(dtype, pl.Boolean) and isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if dtype.is_integer() and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(dtype, pl.String) and isinstance(value, str):
+            return "'" + value.replace("'", "''") + "'"
+        if (
+            isinstance(dtype, pl.Date)
+            and hasattr(value, "isoformat")
+            and not hasattr(value, "hour")
+        ):
+            return f"DATE '{value.isoformat()}'"
+        return None
+
+    def _compare(self, node: Comparison) -> str | None:
+        col = self._column(node)
+        value = None if col is None else self._literal(node.value, node.column)
+        return None if value is None else f"{col} {node.op} {value}"
+
+    visit_equal_to = visit_less_than = visit_less_than_or_equal = _compare
+    visit_greater_than = visit_greater_than_or_equal = _compare
+
+    def visit_in(self, node: In) -> str | None:
+        col = self._column(node)
+        if col is None:
+            return None
+        values = [self._literal(v, node.column) for v in node.matchable]
+        if not values or any(v is None for v in values):
+            return None
+        return f"{col} IN ({', '.join(v for v in values if v)})"
+
+    def visit_is_null(self, node: IsNull) -> str | None:
+        col = self._column(node)
+        return None if col is None else f"{col} IS NULL"
+
+    def visit_is_not_null(self, node: IsNotNull) -> str | None:
+        col = self._column(node)
+        return None if col is None else f"{col} IS NOT NULL"
+
+    def _widen(self, node: Any) -> str | None:
+        return None
+
+    visit_not_equal_to = visit_not_in = visit_contains = _widen
+    visit_includes = visit_includes_any = visit_includes_all = _widen

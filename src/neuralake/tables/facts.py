@@ -51,12 +51,15 @@ class TableFacts:
         freshness: Version and last change, for tables with a log.
         history: The most recent commits, newest first (as many as asked for).
         stats_columns: Columns with file statistics, for tables that keep them.
+        reader: Which reader serves the data when a table type has several (Delta:
+            ``"polars"``, or ``"delta-rs"`` for reader features Polars lacks).
     """
 
     schema: pl.Schema | None = None
     freshness: Freshness | None = None
     history: tuple[Commit, ...] = ()
     stats_columns: tuple[str, ...] | None = None
+    reader: str | None = None
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,7 @@ class _Builder:
             multi=self.multi,
             t=meta,
             error=entry.error,
+            reader=facts.reader,
             columns=columns,
             columns_meta=" ".join(c.name for c in columns),
             description=markup.markdown(meta.description),

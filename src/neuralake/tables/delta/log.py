@@ -122,13 +122,23 @@ def files(actions: pl.DataFrame) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((unquote(path), int(size or 0)) for path, size in pairs))
 
 
-def stats_columns(actions: pl.DataFrame) -> tuple[str, ...]:
-    """Top-level columns with min and max statistics in at least one data file."""
+def logical_names(table: DeltaTable) -> dict[str, str]:
+    """Physical column name to logical name, for tables with column mapping (else empty)."""
+    key = "delta.columnMapping.physicalName"
+    return {f.metadata[key]: f.name for f in table.schema().fields if key in f.metadata}
+
+
+def stats_columns(actions: pl.DataFrame, names: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Top-level columns with min and max statistics in at least one data file.
+
+    ``names`` maps physical column names (column mapping) to the logical ones reported.
+    """
     present: dict[str, set[str]] = {}
     for name in actions.columns:
         kind, _, column = name.partition(".")
         if kind in ("min", "max") and column and actions[name].is_not_null().any():
-            present.setdefault(column.split(".", 1)[0], set()).add(kind)
+            top = column.split(".", 1)[0]
+            present.setdefault((names or {}).get(top, top), set()).add(kind)
     return tuple(sorted(c for c, kinds in present.items() if kinds == {"min", "max"}))
 
 
@@ -155,7 +165,7 @@ def facts(table: DeltaTable, *, history: int = 0, with_schema: bool = False) -> 
         schema=schema_of(table) if with_schema else None,
         freshness=freshness(version, last, actions),
         history=tuple(e.commit for e in logged[:history]) if history > 0 else (),
-        stats_columns=stats_columns(actions),
+        stats_columns=stats_columns(actions, logical_names(table)),
     )
 
 

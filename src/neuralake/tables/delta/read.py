@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from neuralake.errors import UnsupportedFeatureError
+from neuralake.predicate import Predicate, ToDeltaScanSql
 from neuralake.tables.base import check_castable, normalize
 from neuralake.tables.delta.errors import translated
 from neuralake.tables.delta.log import schema_of
+from neuralake.tables.delta.readers import DELTA_RS, choose, lazy
 from neuralake.tables.delta.snapshot import check_files_present, open_snapshot
 
 if TYPE_CHECKING:
@@ -21,6 +24,7 @@ def scan(
     *,
     version: int | None = None,
     as_of: dt.datetime | str | None = None,
+    predicate: object = None,
 ) -> pl.LazyFrame:
     """The table at ``version`` / ``as_of`` (latest by default) as a lazy frame.
 
@@ -33,8 +37,21 @@ def scan(
     if version is not None or as_of is not None:  # vacuumed versions fail here, clearly
         check_files_present(target, table.version(), loaded=table)
     declared = target.declared_schema
+    reader = choose(table, target.label)
+    if target.unique_columns and reader == DELTA_RS:
+        # Keeping the latest row per key relies on Polars yielding newer files first; the
+        # delta-rs scan gives no such order, so an older row could win without an error.
+        raise UnsupportedFeatureError(
+            f"Table {target.label!r} declares unique_columns, but its reader features are "
+            "served by the delta-rs reader, whose row order cannot tell the latest row of a "
+            "key. Remove unique_columns from the declaration (write through upsert to keep "
+            "keys unique), or rewrite the table without column mapping / v2 checkpoints."
+        )
     with translated(target, "plan the scan"):
-        lf = pl.scan_delta(table)
+        sql = None
+        if reader == DELTA_RS and isinstance(predicate, Predicate):
+            sql = predicate.accept(ToDeltaScanSql(schema_of(table)))
+        lf = lazy(target, table, reader, sql)
         source = schema_of(table) if declared is not None else None
     if declared is not None and source is not None:
         check_castable(source, declared, target.label)

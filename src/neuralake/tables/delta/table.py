@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
@@ -13,12 +14,13 @@ import polars as pl
 from neuralake import filters as flt
 from neuralake.errors import InvalidParameterError
 from neuralake.tables.base import Table
-from neuralake.tables.delta import log, maintenance
+from neuralake.tables.delta import log, maintenance, readers
 from neuralake.tables.delta import merge as merging
 from neuralake.tables.delta import read as reading
 from neuralake.tables.delta import snapshot as snap
 from neuralake.tables.delta import write as writing
 from neuralake.tables.delta.target import DeltaTarget
+from neuralake.tables.facts import TableFacts
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
         SchemaMode,
         WriteMode,
     )
-    from neuralake.tables.facts import Commit, ServingInfo, StoredLayout, TableFacts
+    from neuralake.tables.facts import Commit, ServingInfo, StoredLayout
 
 
 class NeuralakeDeltaTable(Table):
@@ -133,8 +135,8 @@ class NeuralakeDeltaTable(Table):
                 f"Delta table {self.qualified_name!r} takes only version= or as_of=, "
                 f"got {sorted(params)}."
             )
-        # ``storage`` is resolved by scan()
-        return reading.scan(self._target(storage), version=version, as_of=as_of)
+        # ``storage`` is resolved by scan(); ``filters`` is bound there when a schema is declared
+        return reading.scan(self._target(storage), version=version, as_of=as_of, predicate=filters)
 
     def discover_schema(self, storage: StorageConfig) -> pl.Schema:
         # ``storage`` is resolved by the caller
@@ -146,11 +148,13 @@ class NeuralakeDeltaTable(Table):
         """Facts from the Delta log, opened once: the schema when none is declared, freshness,
         the last ``history`` commits (newest first) and the columns with min/max statistics."""
         with_schema = self.declared_schema is None
-        return snap.from_log(
-            self._target(self.resolve_storage(storage)),
-            lambda table: log.facts(table, history=history, with_schema=with_schema),
-            "read the log",
-        )
+        target = self._target(self.resolve_storage(storage))
+
+        def read(table: DeltaTable) -> TableFacts:
+            found = log.facts(table, history=history, with_schema=with_schema)
+            return replace(found, reader=readers.choose(table, target.label))
+
+        return snap.from_log(target, read, "read the log")
 
     def freshness(self, storage: StorageConfig | None = None) -> Freshness:
         """Version, last commit and live files, from :meth:`inspect`."""
