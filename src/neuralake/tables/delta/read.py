@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from neuralake.errors import UnsupportedFeatureError
-from neuralake.predicate import Predicate, ToDeltaScanSql
 from neuralake.tables.base import check_castable, normalize
 from neuralake.tables.delta.errors import translated
 from neuralake.tables.delta.log import schema_of
@@ -49,8 +48,11 @@ def scan(
         )
     with translated(target, "plan the scan"):
         sql = None
-        if reader == DELTA_RS and isinstance(predicate, Predicate):
-            sql = predicate.accept(ToDeltaScanSql(schema_of(table)))
+        if reader == DELTA_RS:
+            from neuralake.predicate import Predicate, ToDeltaScanSql  # only this reader needs it
+
+            if isinstance(predicate, Predicate):
+                sql = predicate.accept(ToDeltaScanSql(schema_of(table)))
         lf = lazy(target, table, reader, sql)
         source = schema_of(table) if declared is not None else None
     if declared is not None and source is not None:
