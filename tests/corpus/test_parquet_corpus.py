@@ -352,3 +352,22 @@ def test_spark_unpartitioned_folder_skips_sidecars(name: str) -> None:
     # Only ids: reading legacy-rebased INT96/date values is a separate concern.
     got = table(columns=["id"]).collect().sort("id")
     assert got["id"].to_list() == [r["id"] for r in expected["rows"]]
+
+
+def test_spark_int96_timestamps_keep_their_value() -> None:
+    """Spark's INT96 timestamps far from 1970 come back exactly, not clamped to 1677-2262."""
+    import datetime as dt
+
+    from neuralake import Filter, ParquetTable
+
+    expected = json.loads((SPARK / "EXPECTED.json").read_text())["parquet_int96"]["rows"]
+    want = [None if r["ts"] is None else dt.datetime.fromisoformat(r["ts"]) for r in expected]
+    table = ParquetTable("spark_int96", str(SPARK / "parquet_int96"))
+    got = table().sort("id").collect()
+    assert got["ts"].to_list() == want
+    assert got["ts"].dtype == pl.Datetime("us")
+    late = table(filters=[Filter("ts", ">", dt.datetime(3000, 1, 1))], columns=["id"]).collect()
+    assert late["id"].to_list() == [3]
+    declared = ParquetTable("spark_int96", str(SPARK / "parquet_int96"),
+                            schema={"id": pl.Int32, "ts": pl.Datetime("us"), "d": pl.Date})  # fmt: skip
+    assert declared(columns=["ts"]).collect()["ts"].to_list() == want

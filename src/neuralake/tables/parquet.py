@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -188,7 +189,7 @@ class ParquetTable(Table):
         if not scans:  # a pinned value with no folder has no rows, it is not an error
             lf = self._empty(storage, opts)
         else:
-            lf = pl.concat([self._scan(files, opts) for files in scans], how="diagonal_relaxed")
+            lf = pl.concat([self._scan(files, storage) for files in scans], how="diagonal_relaxed")
         order = list(self.declared_schema) if self.declared_schema is not None else None
         if order is None:
             names = lf.collect_schema().names()
@@ -250,7 +251,7 @@ class ParquetTable(Table):
         return result
 
     def _scan(
-        self, files: list[tuple[str, tuple[Any, ...]]], opts: dict[str, str] | None
+        self, files: list[tuple[str, tuple[Any, ...]]], storage: StorageConfig
     ) -> pl.LazyFrame:
         """One lazy scan of explicit data files; partition columns come from their folders."""
         declared = self.declared_schema
@@ -260,17 +261,24 @@ class ParquetTable(Table):
             else {n: t for n, t in declared.items() if n not in self.partitions}
         )
         sources = [uri for uri, _ in files]
-        lf = pl.scan_parquet(
-            sources,
-            hive_partitioning=False,
-            schema=file_schema,
-            missing_columns="insert" if declared is not None else "raise",
-            extra_columns="ignore" if declared is not None else "raise",
-            cast_options=_CAST if declared is not None else None,
-            include_file_paths=_PATH if self.partitioning else None,
-            storage_options=opts,
-            glob=False,  # values may contain '?', '*' or '['
+        # INT96 only ever holds timestamps: a declaration without one needs no footer read.
+        may_hold_int96 = file_schema is None or any(
+            isinstance(t, pl.Datetime) for t in file_schema.values()
         )
+        if may_hold_int96 and _int96_columns(sources[0], storage, self.qualified_name):
+            lf = _scan_int96(sources, storage, file_schema, with_paths=bool(self.partitioning))
+        else:
+            lf = pl.scan_parquet(
+                sources,
+                hive_partitioning=False,
+                schema=file_schema,
+                missing_columns="insert" if declared is not None else "raise",
+                extra_columns="ignore" if declared is not None else "raise",
+                cast_options=_CAST if declared is not None else None,
+                include_file_paths=_PATH if self.partitioning else None,
+                storage_options=storage_options(self.uri, storage),
+                glob=False,  # values may contain '?', '*' or '['
+            )
         extra = []
         for i, p in enumerate(self.partitioning):
             values = [v for _, v in files]
@@ -333,3 +341,66 @@ class ParquetTable(Table):
                 f"Table {self.qualified_name!r}: no data at {path} ({where} does not exist). "
                 "Check the table's uri, or write the data first."
             )
+
+
+# Data file uri -> its INT96 columns. Footers of written files never change, so each is read
+# once per process; bounded, and keyed by path only (no credentials are kept).
+_INT96: dict[str, tuple[str, ...]] = {}
+_INT96_LOCK = threading.Lock()
+_INT96_MAX = 100_000
+
+
+def _int96_columns(uri: str, storage: StorageConfig, table: str) -> tuple[str, ...]:
+    """The INT96 (Spark/Impala timestamp) columns of one data file, from its footer."""
+    with _INT96_LOCK:
+        hit = _INT96.get(uri)
+    if hit is not None:
+        return hit
+    import pyarrow.parquet as pq
+
+    fs, path = arrow_filesystem(uri, storage)
+    try:
+        schema = pq.ParquetFile(path, filesystem=fs).schema
+    except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) on junk
+        raise StorageError(
+            storage.redact(f"Table {table!r}: cannot read the footer of {uri}: {exc}")
+        ) from exc
+    found = tuple(
+        schema.column(i).name
+        for i in range(len(schema))
+        if schema.column(i).physical_type == "INT96"
+    )
+    with _INT96_LOCK:
+        if len(_INT96) >= _INT96_MAX:
+            _INT96.clear()
+        _INT96[uri] = found
+    return found
+
+
+def _scan_int96(
+    sources: list[str],
+    storage: StorageConfig,
+    file_schema: dict[str, Any] | None,
+    *,
+    with_paths: bool,
+) -> pl.LazyFrame:
+    """Files with INT96 timestamps, read by pyarrow in microseconds: Polars decodes INT96 to
+    nanoseconds, which silently clamps dates outside 1677-2262 (``9999-12-31`` and ``0001-01-01``
+    are common in Spark data)."""
+    import pyarrow.dataset as pads
+
+    fmt = pads.ParquetFileFormat(
+        read_options=pads.ParquetReadOptions(coerce_int96_timestamp_unit="us")
+    )
+    frames = []
+    for uri in sources:
+        fs, path = arrow_filesystem(uri, storage)
+        lf = pl.scan_pyarrow_dataset(pads.dataset(path, format=fmt, filesystem=fs))
+        if file_schema is not None:
+            names = lf.collect_schema().names()
+            lf = lf.select(
+                pl.col(n).cast(t) if n in names else pl.lit(None, dtype=t).alias(n)
+                for n, t in file_schema.items()
+            )
+        frames.append(lf.with_columns(pl.lit(uri).alias(_PATH)) if with_paths else lf)
+    return pl.concat(frames, how="diagonal_relaxed")
