@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from neuralake import filters as flt
 from neuralake.errors import UnsupportedFeatureError
 from neuralake.tables.base import check_castable, normalize
 from neuralake.tables.delta.errors import translated
@@ -23,7 +24,7 @@ def scan(
     *,
     version: int | None = None,
     as_of: dt.datetime | str | None = None,
-    predicate: object = None,
+    predicate: flt.FilterSpec = None,
 ) -> pl.LazyFrame:
     """The table at ``version`` / ``as_of`` (latest by default) as a lazy frame.
 
@@ -49,10 +50,13 @@ def scan(
     with translated(target, "plan the scan"):
         sql = None
         if reader == DELTA_RS:
-            from neuralake.predicate import Predicate, ToDeltaScanSql  # only this reader needs it
+            from neuralake.predicate import ToDeltaScanSql, bind  # only this reader needs it
 
-            if isinstance(predicate, Predicate):
-                sql = predicate.accept(ToDeltaScanSql(schema_of(table)))
+            stored = schema_of(table)
+            # Undeclared tables arrive unbound: bind to the stored schema for the pushdown
+            # (the caller still validates and applies the full filter to the frame).
+            if predicate is not None:
+                sql = bind(predicate, stored, table=target.label).accept(ToDeltaScanSql(stored))
         lf = lazy(target, table, reader, sql)
         source = schema_of(table) if declared is not None else None
     if declared is not None and source is not None:
