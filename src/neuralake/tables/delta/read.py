@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from neuralake import filters as flt
 from neuralake.errors import UnsupportedFeatureError
 from neuralake.tables.base import check_castable, normalize
 from neuralake.tables.delta.errors import translated
@@ -16,6 +15,7 @@ from neuralake.tables.delta.readers import DELTA_RS, choose, lazy
 from neuralake.tables.delta.snapshot import check_files_present, open_snapshot
 
 if TYPE_CHECKING:
+    from neuralake.filters import FilterSpec
     from neuralake.tables.delta.target import DeltaTarget
 
 
@@ -24,7 +24,7 @@ def scan(
     *,
     version: int | None = None,
     as_of: dt.datetime | str | None = None,
-    predicate: flt.FilterSpec = None,
+    predicate: FilterSpec = None,
 ) -> pl.LazyFrame:
     """The table at ``version`` / ``as_of`` (latest by default) as a lazy frame.
 
