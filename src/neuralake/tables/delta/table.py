@@ -25,7 +25,6 @@ from neuralake.tables.facts import TableFacts
 if TYPE_CHECKING:
     from deltalake import DeltaTable
 
-    from neuralake.metadata import Freshness
     from neuralake.storage import StorageConfig
     from neuralake.tables.delta.metrics import (
         MergeMetrics,
@@ -155,12 +154,6 @@ class NeuralakeDeltaTable(Table):
             return replace(found, reader=readers.choose(table, target.label))
 
         return snap.from_log(target, read, "read the log")
-
-    def freshness(self, storage: StorageConfig | None = None) -> Freshness:
-        """Version, last commit and live files, from :meth:`inspect`."""
-        fresh = self.inspect(storage).freshness
-        assert fresh is not None  # a Delta log always has a current version
-        return fresh
 
     def layout(self, storage: StorageConfig | None = None) -> StoredLayout:
         """The stored schema and partition columns, from the log."""
