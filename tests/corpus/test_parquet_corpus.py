@@ -349,9 +349,67 @@ def test_any_value_prunes_like_a_full_read(tmp_path: Path, values: list[str]) ->
 def test_spark_unpartitioned_folder_skips_sidecars(name: str) -> None:
     expected = json.loads((SPARK / "EXPECTED.json").read_text())[name]
     table = ParquetTable(name, str(SPARK / name))
-    # Only ids: reading legacy-rebased INT96/date values is a separate concern.
     got = table(columns=["id"]).collect().sort("id")
     assert got["id"].to_list() == [r["id"] for r in expected["rows"]]
+
+
+@pytest.mark.skipif(not HAS_SPARK, reason="no Spark fixtures")
+@pytest.mark.parametrize("name", ["parquet_int96", "parquet_int96_legacy"])
+def test_spark_legacy_calendar_is_rebased(name: str) -> None:
+    """Files Spark wrote in its hybrid Julian calendar (LEGACY rebase) read back the dates and
+    timestamps Spark wrote, 0001-01-01 included; filters see the rebased values."""
+    rows = json.loads((SPARK / "EXPECTED.json").read_text())[name]["rows"]
+    table = ParquetTable(name, str(SPARK / name))
+    got = table().sort("id").collect()
+    assert got["d"].to_list() == [r["d"] and dt.date.fromisoformat(r["d"]) for r in rows]
+    assert got["ts"].to_list() == [r["ts"] and dt.datetime.fromisoformat(r["ts"]) for r in rows]
+    first = table(filters=[Filter("d", "=", dt.date(1, 1, 1))], columns=["id"]).collect()
+    assert first["id"].to_list() == [0]
+
+
+def test_julian_rebase_matches_the_calendar_for_every_day() -> None:
+    """Every Gregorian day from 0001-01-01 to 1582-10-04, stored as Spark's legacy writer does
+    (the Julian date with the same fields), rebases back to itself; later days are untouched."""
+    from neuralake.tables.spark_footer import _julian_to_gregorian
+
+    days = pl.date_range(dt.date(1, 1, 1), dt.date(1582, 10, 4), eager=True).alias("g")
+    y, m, d = (s.cast(pl.Int64) for s in (days.dt.year(), days.dt.month(), days.dt.day()))
+    # Julian-calendar day number of (y, m, d) (its divisions truncate), minus 1970-01-01's.
+    stored = (367 * y - (7 * (y + 5001 + ((m - 9) / 7).cast(pl.Int64))) // 4 + (275 * m) // 9
+              + d + 1729777 - 2440588)  # fmt: skip
+    got = pl.select(_julian_to_gregorian(pl.lit(stored))).to_series()
+    assert (got == days).all()
+    assert stored[0] == (dt.date(1, 1, 1) - dt.date(1970, 1, 1)).days - 2
+
+
+def _spark_file(path: Path, meta: dict[str, str], **columns: pa.Array) -> None:
+    import pyarrow.parquet as pq
+
+    path.mkdir()
+    schema = pa.schema([(k, v.type) for k, v in columns.items()], metadata=meta)
+    pq.write_table(pa.table(columns, schema=schema), path / "part-0.parquet")
+
+
+def test_spark_2_dates_are_rebased_without_a_legacy_key(tmp_path: Path) -> None:
+    """Spark before 3.0 wrote no legacyDateTime key: its version alone says Julian."""
+    stored = (dt.date(1, 1, 1) - dt.date(1970, 1, 1)).days - 2
+    _spark_file(tmp_path / "t", {"org.apache.spark.version": "2.4.8"},
+                d=pa.array([stored, 0], pa.date32()))  # fmt: skip
+    got = ParquetTable("t", str(tmp_path / "t"))().collect()["d"].to_list()
+    assert got == [dt.date(1, 1, 1), dt.date(1970, 1, 1)]
+
+
+def test_legacy_timestamps_of_a_zoned_writer_are_refused(tmp_path: Path) -> None:
+    """Pre-1900 zone shifts cannot be undone from the file: refused by column, never guessed."""
+    from neuralake import UnsupportedFeatureError
+
+    meta = {"org.apache.spark.version": "3.5.0", "org.apache.spark.legacyDateTime": "",
+            "org.apache.spark.timeZone": "America/New_York"}  # fmt: skip
+    _spark_file(tmp_path / "t", meta, id=pa.array([1]),
+                ts=pa.array([0], pa.timestamp("us", tz="UTC")))  # fmt: skip
+    table = ParquetTable("t", str(tmp_path / "t"))
+    with pytest.raises(UnsupportedFeatureError, match=r"ts .*America/New_York.*CORRECTED"):
+        table().collect()
 
 
 def test_spark_int96_timestamps_keep_their_value() -> None:

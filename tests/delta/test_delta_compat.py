@@ -137,6 +137,26 @@ def test_unknown_reader_feature_is_unsupported(tmp_path: Path) -> None:
     assert "'t'" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("protocol", "named"),
+    [({"minReaderVersion": 3, "minWriterVersion": 7, "readerFeatures": ["fancyFeature"],
+       "writerFeatures": ["fancyFeature"]}, "fancyFeature"),
+     ({"minReaderVersion": 4, "minWriterVersion": 7, "writerFeatures": []}, "reader version 4")],
+)  # fmt: skip
+def test_protocol_delta_rs_refuses_at_open_is_unsupported(
+    tmp_path: Path, protocol: dict[str, Any], named: str
+) -> None:
+    """delta-rs stops at an unknown feature with a generic error while opening the log: the
+    table still gets the named error (from the log's own protocol), for reads and facts alike."""
+    root = _make(tmp_path / "f", "plain")
+    commit = root / "_delta_log" / f"{DeltaTable(str(root)).version() + 1:020d}.json"
+    commit.write_text(json.dumps({"protocol": protocol}) + "\n")
+    table = _table(root)
+    for attempt in (lambda: table.scan().collect(), table.inspect, table.history):
+        with pytest.raises(UnsupportedFeatureError, match=named):
+            attempt()
+
+
 def test_keyed_reads_are_refused_where_the_reader_cannot_order_commits(tmp_path: Path) -> None:
     root = _make(tmp_path / "keyed", "column_mapping")
     keyed = NeuralakeDeltaTable("t", str(root), schema=SCHEMA, partition_by=["p"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,7 +17,7 @@ from neuralake.storage import (
     list_files,
     storage_options,
 )
-from neuralake.tables import hive
+from neuralake.tables import hive, spark_footer
 from neuralake.tables.base import Table
 from neuralake.tables.facts import ServingInfo, StoredLayout
 
@@ -261,11 +260,15 @@ class ParquetTable(Table):
             else {n: t for n, t in declared.items() if n not in self.partitions}
         )
         sources = [uri for uri, _ in files]
-        # INT96 only ever holds timestamps: a declaration without one needs no footer read.
-        may_hold_int96 = file_schema is None or any(
-            isinstance(t, pl.Datetime) for t in file_schema.values()
+        # The footer matters only for datetimes (INT96, legacy calendar): a declaration
+        # without any needs no footer read. The first file speaks for its dataset's writer.
+        facts = (
+            spark_footer.footer_facts(sources[0], storage, self.qualified_name)
+            if file_schema is None
+            or any(isinstance(t, (pl.Datetime, pl.Date)) for t in file_schema.values())
+            else spark_footer.FooterFacts()
         )
-        if may_hold_int96 and _int96_columns(sources[0], storage, self.qualified_name):
+        if facts.int96:
             lf = _scan_int96(sources, storage, file_schema, with_paths=bool(self.partitioning))
         else:
             lf = pl.scan_parquet(
@@ -279,6 +282,8 @@ class ParquetTable(Table):
                 storage_options=storage_options(self.uri, storage),
                 glob=False,  # values may contain '?', '*' or '['
             )
+        if facts.julian or facts.zoned:
+            lf = spark_footer.rebase(lf, facts, self.qualified_name, sources[0])
         extra = []
         for i, p in enumerate(self.partitioning):
             values = [v for _, v in files]
@@ -341,40 +346,6 @@ class ParquetTable(Table):
                 f"Table {self.qualified_name!r}: no data at {path} ({where} does not exist). "
                 "Check the table's uri, or write the data first."
             )
-
-
-# Data file uri -> its INT96 columns. Footers of written files never change, so each is read
-# once per process; bounded, and keyed by path only (no credentials are kept).
-_INT96: dict[str, tuple[str, ...]] = {}
-_INT96_LOCK = threading.Lock()
-_INT96_MAX = 100_000
-
-
-def _int96_columns(uri: str, storage: StorageConfig, table: str) -> tuple[str, ...]:
-    """The INT96 (Spark/Impala timestamp) columns of one data file, from its footer."""
-    with _INT96_LOCK:
-        hit = _INT96.get(uri)
-    if hit is not None:
-        return hit
-    import pyarrow.parquet as pq
-
-    fs, path = arrow_filesystem(uri, storage)
-    try:
-        schema = pq.ParquetFile(path, filesystem=fs).schema
-    except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) on junk
-        raise StorageError(
-            storage.redact(f"Table {table!r}: cannot read the footer of {uri}: {exc}")
-        ) from exc
-    found = tuple(
-        schema.column(i).name
-        for i in range(len(schema))
-        if schema.column(i).physical_type == "INT96"
-    )
-    with _INT96_LOCK:
-        if len(_INT96) >= _INT96_MAX:
-            _INT96.clear()
-        _INT96[uri] = found
-    return found
 
 
 def _scan_int96(

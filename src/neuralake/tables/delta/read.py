@@ -11,7 +11,8 @@ from neuralake.errors import UnsupportedFeatureError
 from neuralake.tables.base import check_castable, normalize
 from neuralake.tables.delta.errors import translated
 from neuralake.tables.delta.log import schema_of
-from neuralake.tables.delta.readers import DELTA_RS, choose, lazy
+from neuralake.tables.delta.protocol import DELTA_RS
+from neuralake.tables.delta.readers import choose, lazy
 from neuralake.tables.delta.snapshot import check_files_present, open_snapshot
 
 if TYPE_CHECKING:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from neuralake.errors import StorageError, UnsupportedFeatureError
+from neuralake.errors import StorageError
 from neuralake.tables.delta.errors import translated
 from neuralake.tables.delta.log import schema_of
+from neuralake.tables.delta.protocol import POLARS, reader_for
 from neuralake.tables.delta.snapshot import uri_path
 
 if TYPE_CHECKING:
@@ -24,42 +25,11 @@ if TYPE_CHECKING:
 
     from neuralake.tables.delta.target import DeltaTarget
 
-POLARS = "polars"
-DELTA_RS = "delta-rs"
-
-# Reader features each reader handles (Delta protocol reader version 3 lists them by name).
-_POLARS_FEATURES = frozenset(
-    {"deletionVectors", "timestampNtz", "variantType", "variantType-preview"}
-)
-_DELTA_RS_FEATURES = _POLARS_FEATURES | {"columnMapping", "v2Checkpoint", "vacuumProtocolCheck"}
-_COLUMN_MAPPING_VERSION = 2  # reader version 2 means column mapping, without a feature list
-
 
 def choose(table: DeltaTable, label: str) -> str:
-    """The reader for ``table``'s protocol.
-
-    Raises:
-        UnsupportedFeatureError: Neither reader supports the protocol (names the features).
-    """
+    """The reader for ``table``'s protocol (see :func:`~neuralake.tables.delta.protocol.reader_for`)."""
     protocol = table.protocol()
-    version = protocol.min_reader_version
-    features = frozenset(protocol.reader_features or ()) if version >= 3 else frozenset()
-    if version > 3:
-        raise UnsupportedFeatureError(
-            f"Table {label!r} requires Delta reader version {version}; the readers here support "
-            "up to 3. Upgrade deltalake, or rewrite the table with an older protocol."
-        )
-    if version == _COLUMN_MAPPING_VERSION:
-        return DELTA_RS
-    if features <= _POLARS_FEATURES:
-        return POLARS
-    missing = sorted(features - _DELTA_RS_FEATURES)
-    if missing:
-        raise UnsupportedFeatureError(
-            f"Table {label!r} uses the Delta reader feature(s) {', '.join(missing)}, which no "
-            "reader here supports. Upgrade deltalake, or rewrite the table without them."
-        )
-    return DELTA_RS
+    return reader_for(label, protocol.min_reader_version, frozenset(protocol.reader_features or ()))
 
 
 def missing_files(table: DeltaTable) -> list[str]:

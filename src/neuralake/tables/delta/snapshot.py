@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 from neuralake.errors import InvalidParameterError, StorageError
 from neuralake.storage import is_remote, list_files
 from neuralake.tables.delta.errors import map_error, not_found_message, translated
+from neuralake.tables.delta.protocol import check_logged
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -35,6 +36,7 @@ def open_latest(target: DeltaTarget, *, write: bool = False) -> DeltaTable | Non
     except TableNotFoundError:
         return None
     except Exception as exc:
+        check_logged(target)  # a feature no reader supports is named, not reported as a fault
         raise map_error(exc, target, "open the log") from exc
 
 
