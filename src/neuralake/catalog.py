@@ -57,6 +57,7 @@ class CatalogRegistry:
         """Add ``table`` to ``database``; ``bind`` (if given) turns it into the object stored,
         and runs only once the name is known to be free for it."""
         validate_name(database, "database")
+        validate_name(table.name)  # the name may have been changed after construction
         with self._lock:
             tables = self._tables.setdefault(database, {})
             existing = tables.get(table.name)
@@ -342,11 +343,42 @@ class Catalog:
 
         return export_catalog(self, path, include_freshness=include_freshness)
 
-    def sql(self, query: str) -> pl.LazyFrame:
-        """Run SQL over catalog tables (named ``db.table``) lazily; see :mod:`neuralake.sql`."""
-        from neuralake.sql import run_sql
+    def sql(self, query: str, *, allow_files: bool = False) -> pl.LazyFrame:
+        """Run one SQL query over the catalog's tables (named ``db.table``), lazily.
 
-        return run_sql(self, query)
+        The query runs in a sandbox (see :mod:`neuralake.query.sandbox`): before any engine
+        sees it, sqlglot checks that it is exactly one ``SELECT``/``WITH``/``UNION`` query
+        that reads only catalog tables and calls only allow-listed scalar, aggregate and window
+        functions. Statements (``COPY``, DDL, DML, ``SET``, ``ATTACH``...), several statements,
+        table functions and file or URL reads (``read_csv(...)``, ``FROM 'file.csv'``) are
+        refused. Polars plans the SQL regenerated from the checked tree; only the tables the
+        query names are opened, through the same lazy read path as :meth:`table`.
+
+        Args:
+            query: The SQL query.
+            allow_files: Also allow the ``read_*``/``scan_*`` file table functions, which read
+                any file or URL this process can. An explicit opt-in for local Python and the
+                CLI (``neuralake query --allow-files``); never pass it for queries from others.
+
+        Returns:
+            A LazyFrame; nothing is read until it is collected.
+
+        Raises:
+            SQLNotAllowedError: The sandbox refuses the query (the message says what and why).
+            SQLError: The query does not parse or cannot be planned (e.g. an unknown column).
+            TableNotFoundError: It names a table the catalog does not have.
+
+        Example:
+            >>> import polars as pl
+            >>> from neuralake import Catalog, Database, FunctionTable
+            >>> nation = FunctionTable(lambda: pl.LazyFrame({"n": [1, 2, 3]}), name="nation")
+            >>> catalog = Catalog({"tpch": Database([nation])})
+            >>> catalog.sql("SELECT SUM(n) AS total FROM tpch.nation").collect()["total"][0]
+            6
+        """
+        from neuralake.query.sql import run_sql
+
+        return run_sql(self, query, allow_files=allow_files)
 
     def validate(self, tables: Sequence[str] | None = None) -> list[ContractIssue]:
         """Compare every table's declared schema and partitioning with storage (metadata only).

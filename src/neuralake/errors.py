@@ -69,6 +69,15 @@ class CommitConflictError(NeuralakeError):
     """A concurrent Delta commit won and this one could not be retried."""
 
 
+class SQLError(NeuralakeError, ValueError):
+    """The SQL query could not be planned (syntax error, unknown column...)."""
+
+
+class SQLNotAllowedError(SQLError):
+    """The query uses something the SQL sandbox refuses (a statement that is not a query, a
+    table function or file read, a function outside the allow-list, too deep nesting)."""
+
+
 class CatalogLoadError(NeuralakeError, ImportError):
     """A catalog reference such as ``package.module:attribute`` could not be loaded."""
 

@@ -51,7 +51,7 @@ def cmd_describe(ns: argparse.Namespace, ctx: Context) -> Report:
     columns = [
         {"name": c["name"], "type": c["type"] + (" [partition]" if c["partition"] else ""),
          "description": c["description"]}
-        for c in meta["columns"]
+        for c in meta["columns"] or ()  # None: an unreadable table with no declared schema
     ]  # fmt: skip
     listing = Listing(columns, [("name", "COLUMN"), ("type", "TYPE"),
                                 ("description", "DESCRIPTION")]) if columns else None  # fmt: skip
@@ -59,7 +59,7 @@ def cmd_describe(ns: argparse.Namespace, ctx: Context) -> Report:
 
 
 def cmd_query(ns: argparse.Namespace, ctx: Context) -> Frame:
-    lf = ctx.catalog().sql(ns.sql)
+    lf = ctx.catalog().sql(ns.sql, allow_files=ns.allow_files)
     if ns.limit is not None:
         lf = lf.limit(ns.limit)
     return Frame(lf.collect(), ns.format, ns.output)
@@ -109,6 +109,12 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (- for stdout)")
     p.add_argument("--limit", type=int, metavar="N", help="return at most N rows")
+    p.add_argument(
+        "--allow-files",
+        action="store_true",
+        help="also allow the read_csv/read_parquet/... file functions (for local use only: "
+        "they read any file or URL this user can)",
+    )
 
     p = command(sub, "export", cmd_export, "write the catalog's metadata as versioned JSON",
                 as_json)  # fmt: skip

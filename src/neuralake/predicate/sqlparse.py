@@ -3,15 +3,15 @@
 Comparisons, ``[NOT] IN`` lists, ``IS [NOT] NULL``, ``BETWEEN``, ``AND``/``OR``/``NOT`` and
 literals become tree nodes (``NOT`` is pushed down to the leaves), so every renderer covers
 them. Anything else that passed the safety check (``year(d) = 2024``, ``LIKE``) is handed to
-``pl.sql_expr`` and kept as an opaque :class:`~neuralake.predicate.tree.PolarsExpr`. Nothing
-here reads files or the network: subqueries, table functions and functions that read files,
-URLs or settings are refused before any engine sees the text.
+``pl.sql_expr`` (as SQL regenerated from the checked tree) and kept as an opaque
+:class:`~neuralake.predicate.tree.PolarsExpr`. Nothing here reads files or the network:
+subqueries, tables, statements and functions outside the SQL sandbox's allow-list
+(:mod:`neuralake.query.sandbox`) are refused before any engine sees the text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -26,11 +26,6 @@ if TYPE_CHECKING:
 
 #: The dialect ``catalog.sql`` parses with: the closest to Polars' SQL.
 DIALECT = "duckdb"
-_READERS = re.compile(
-    r"^(read|scan|glob|sniff|parquet|http|url|file|load|pg_read|lo_|getenv|current_setting"
-    r"|copy|attach|install|shell|system)",
-    re.IGNORECASE,
-)
 _NEGATED = {"=": "!=", "!=": "=", "<": ">=", ">=": "<", "<=": ">", ">": "<=",
             "in": "not in", "not in": "in", "is null": "is not null", "is not null": "is null"}  # fmt: skip
 _FLIPPED = {"=": "=", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
@@ -50,23 +45,33 @@ def bind_sql(text: str, schema: pl.Schema | None, where: str) -> Predicate:
     import sqlglot
     from sqlglot.errors import ParseError, SqlglotError
 
+    from neuralake.errors import SQLError
+    from neuralake.query.sandbox import check_nesting, check_predicate, engine_sql
+
     try:
+        check_nesting(text, what="filter predicate")
         statements = [s for s in sqlglot.parse(text, read=DIALECT) if s is not None]
+        if len(statements) != 1:
+            raise InvalidFilterError(
+                _cannot(text, where, f"it holds {len(statements)} statements, not one predicate")
+            )
+        tree = statements[0]
+        check_predicate(tree)
+        regenerated = engine_sql(tree)
+    except SQLError as exc:  # refused, or nested past the limit
+        raise InvalidFilterError(_cannot(text, where, str(exc))) from exc
+    except RecursionError:
+        raise InvalidFilterError(_cannot(text, where, "it nests too deeply to parse")) from None
     except SqlglotError as exc:
         reason = exc.errors[0].get("description") if isinstance(exc, ParseError) else None
         raise InvalidFilterError(_cannot(text, where, str(reason or exc))) from exc
-    if len(statements) != 1:
-        raise InvalidFilterError(
-            _cannot(text, where, f"it holds {len(statements)} statements, not one predicate")
-        )
-    tree = statements[0]
-    _refuse_unsafe(tree, text, where)
     try:
         return _Translator(schema, where).predicate(tree, negate=False)
     except _Untranslatable:
         pass
     try:
-        expr = pl.sql_expr(text)
+        # The text regenerated from the checked tree: Polars parses exactly what was checked.
+        expr = pl.sql_expr(regenerated)
     except Exception as exc:  # Polars raises several types for SQL it does not support
         raise InvalidFilterError(_cannot(text, where, str(exc))) from exc
     roots = frozenset(expr.meta.root_names())
@@ -80,23 +85,6 @@ def _cannot(text: str, where: str, reason: str) -> str:
         f"Cannot parse SQL predicate {shown!r}{where}: {reason}. A filter is one predicate over "
         "the table's columns and literals, e.g. \"o_orderkey < 10 AND o_status = 'F'\"."
     )
-
-
-def _refuse_unsafe(tree: exp.Expr, text: str, where: str) -> None:
-    from sqlglot import exp
-
-    stop = (exp.Query, exp.Subquery, exp.Exists, exp.Table, exp.From, exp.Join, exp.Lateral,
-            exp.Values, exp.Unnest, exp.Command, exp.DDL, exp.DML, exp.Copy, exp.Pragma,
-            exp.Set, exp.Use, exp.Placeholder, exp.Parameter)  # fmt: skip
-    for node in tree.walk():
-        if isinstance(node, stop):
-            reason = "queries, subqueries, tables, parameters and statements are not allowed"
-            raise InvalidFilterError(_cannot(text, where, reason))
-        if isinstance(node, exp.Func):
-            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
-            if _READERS.match(name or ""):
-                reason = f"function {name.lower()}() reads files, URLs or settings"
-                raise InvalidFilterError(_cannot(text, where, reason))
 
 
 class _Translator:

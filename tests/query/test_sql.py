@@ -18,7 +18,7 @@ from neuralake import (
     Partition,
     TableNotFoundError,
 )
-from neuralake.sql import SQLError, referenced_tables
+from neuralake.query.sql import SQLError, referenced_tables
 
 ORDERS = pl.DataFrame(
     {"o_orderkey": [1, 2, 3, 4], "o_custkey": [10, 20, 10, 30], "o_total": [5.0, 7.5, 2.5, 1.0]}
