@@ -1,4 +1,4 @@
-"""CatalogRegistry: registration rules (duplicates, reloads) and thread safety."""
+"""CatalogRegistry: registration rules (duplicates, reloads), names and thread safety."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuralake import (
     Catalog,
@@ -20,10 +22,13 @@ from neuralake import (
     DuplicateTableError,
     Filter,
     FunctionTable,
+    InvalidNameError,
     ModuleDatabase,
     ParquetTable,
     default_catalog,
 )
+from neuralake.export.roapi import RoapiExportError, roapi_name
+from neuralake.metadata import validate_name
 
 
 def test_same_name_from_another_function_is_a_duplicate_naming_both_sites() -> None:
@@ -236,3 +241,65 @@ def test_concurrent_registration_and_reads_lose_nothing() -> None:
         for t in range(THREADS)
         for j in range(PER_THREAD)
     )
+
+
+# -- names are matched in full -----------------------------------------------------------------
+
+BAD_NAMES = ["evil\n", "a\nb", "a/b", "../x", "x\x00", "\nx", "x\r", "x\n\n", "é"]
+GOOD_NAMES = ["t", "_t", "T_2", "orders_2024", "_"]
+
+
+def _numbers(name: str) -> FunctionTable:
+    return FunctionTable(lambda: pl.LazyFrame({"i": [1]}), name=name)
+
+
+@pytest.mark.parametrize("bad", BAD_NAMES)
+def test_names_with_newlines_separators_or_nul_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidNameError, match="Invalid table name"):
+        validate_name(bad)
+    with pytest.raises(InvalidNameError, match="Invalid table name"):
+        _numbers(bad)
+    with pytest.raises(InvalidNameError, match="Invalid table name"):
+        ParquetTable(bad, "lake/x")
+    with pytest.raises(InvalidNameError, match="Invalid database name"):
+        Catalog({bad: Database([_numbers("t")])})
+    with pytest.raises(InvalidNameError, match="Invalid database name"):
+        Catalog().register(_numbers("t"), bad)
+    with pytest.raises(InvalidNameError, match="Invalid database name"):
+        CatalogRegistry().add_database(bad)
+
+
+@pytest.mark.parametrize("bad", BAD_NAMES)
+def test_registry_checks_a_name_changed_after_construction(bad: str) -> None:
+    table = _numbers("ok")
+    table.name = bad
+    cat = Catalog()
+    with pytest.raises(InvalidNameError, match="Invalid table name"):
+        cat.register(table, "db")
+    assert cat.list_tables() == []
+
+
+@pytest.mark.parametrize("good", GOOD_NAMES)
+def test_identifier_names_are_accepted(good: str) -> None:
+    assert validate_name(good) == good
+    cat = Catalog({good: Database([_numbers(good)])})
+    assert cat.list_tables() == [f"{good}.{good}"]
+    assert cat.table(f"{good}.{good}").collect()["i"].to_list() == [1]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(name=st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True),
+       tail=st.sampled_from(["\n", "\r\n", "\x00", "/", " ", "\t", "\n\n"]))  # fmt: skip
+def test_a_valid_name_with_any_trailing_junk_is_refused(name: str, tail: str) -> None:
+    assert validate_name(name) == name
+    for bad in (name + tail, tail + name):
+        with pytest.raises(InvalidNameError):
+            validate_name(bad)
+
+
+@pytest.mark.parametrize("bad", ["evil\n", "a\nb", "a/b", "x\x00", "db_t\n"])
+def test_roapi_names_are_matched_in_full(bad: str) -> None:
+    table = FunctionTable(lambda: pl.LazyFrame({"i": [1]}), name="t", extra={"roapi_name": bad})
+    with pytest.raises(RoapiExportError, match="ROAPI name"):
+        roapi_name("db", table)
+    assert roapi_name("db", _numbers("t")) == "db_t"

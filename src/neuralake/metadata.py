@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 from neuralake.errors import InvalidNameError
 from neuralake.filters import Filter
+from neuralake.storage import redact_uri
 
 #: Version of the ``to_dict()`` / JSON export layout; bumped on any incompatible change.
 FORMAT_VERSION = 1
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Matched with fullmatch: "$" would also match before a trailing newline ("evil\n").
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def validate_name(name: object, kind: str = "table") -> str:
@@ -30,7 +32,7 @@ def validate_name(name: object, kind: str = "table") -> str:
     separators, dots, ``..``, spaces or control characters, so a name is always safe as a file
     name, a URL segment and a SQL identifier.
     """
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidNameError(
             f"Invalid {kind} name {name!r}: use letters, digits and '_', starting with a letter "
             "or '_' (no dots, dashes, slashes, spaces or control characters)."
@@ -117,6 +119,8 @@ class TableMetadata:
     """Everything the catalog knows about a table without reading its data.
 
     ``columns`` is ``None`` when the schema is neither declared nor cheap to discover.
+    ``location`` is what users see (describe, JSON, site), so credentials embedded in the URI
+    (user-info, signed query parameters) are removed from it on construction.
     """
 
     name: str
@@ -135,6 +139,10 @@ class TableMetadata:
     deprecated: str | None = None
     source: SourceLocation | None = None
     extra: tuple[tuple[str, Any], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.location is not None:
+            object.__setattr__(self, "location", redact_uri(self.location))
 
     @property
     def qualified_name(self) -> str:

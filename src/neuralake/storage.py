@@ -3,7 +3,8 @@
 A :class:`StorageConfig` is resolved field by field, highest first: the call's argument, the
 table's, the catalog's, then the environment (``AWS_*`` variables). The result is handed to
 Polars and delta-rs as an options dict; nothing is ever written into ``os.environ``, and secrets
-are redacted from ``repr``, logs and error messages.
+are redacted from ``repr``, logs and error messages, as are credentials embedded in a URI
+(:func:`redact_uri`).
 
 Example:
     >>> cfg = StorageConfig(endpoint_url="http://127.0.0.1:9000", access_key_id="minio",
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,10 +105,109 @@ class StorageConfig:
         return tuple(v for v in (getattr(self, n) for n in _SECRET_FIELDS) if v)
 
     def redact(self, text: str) -> str:
-        """``text`` with every secret of this config replaced by ``***``."""
-        for secret in self.secrets():
-            text = text.replace(secret, "***")
+        """``text`` with this config's secrets and any credentials in URIs replaced by ``***``.
+
+        A secret is replaced only where it stands as a whole value (see :func:`redact_values`),
+        so a short key such as ``"ab"`` never mangles words that merely contain it.
+
+        Example:
+            >>> StorageConfig(secret_access_key="ab").redact("Table 'tab': key=ab&ab")
+            "Table 'tab': key=***&***"
+        """
+        return redact_values(redact_uri(text), self.secrets())
+
+
+REDACTED = "***"
+
+# User-info of any ``scheme://user:password@host`` in the text. A ``user:password`` pair may
+# hold "/" and "+" in the password (AWS secret keys do) unless the part after ":" is a port.
+_USERINFO = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)"
+    r"(?:[^\s/?#@'\"<>]*:(?!\d*(?:[/?#'\"<>\s]|$))[^\s@'\"<>]*|[^\s/?#'\"<>]*)@"
+)
+#: Query parameters (and ``key=value`` pairs in headers) whose value is a credential: AWS and
+#: GCS presigned URLs, AWS SigV2/SigV4 ``Authorization`` parts, Azure SAS tokens. Only after
+#: ``?``, ``&``, ``;``, ``,`` or a space, so a hive folder such as ``/sig=1/`` is left alone.
+SECRET_PARAMETERS = (
+    "X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "X-Goog-Signature",
+    "X-Goog-Credential", "AWSAccessKeyId", "Signature", "Credential", "sig", "access_token",
+    "password",
+)  # fmt: skip
+_PARAMETER = re.compile(
+    r"(?:^|(?<=[?&;,\s]))(?P<key>" + "|".join(map(re.escape, SECRET_PARAMETERS)) + r")="
+    r"(?P<value>[^&\s#'\"<>,;:)\]}]+)",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w")
+
+
+def redact_uri(text: str) -> str:
+    """``text`` with credentials embedded in URIs removed, wherever they appear in it.
+
+    User-info (``s3://KEY:SECRET@bucket/...``, ``https://user:pass@host/...``) is dropped and
+    the values of signing query parameters (:data:`SECRET_PARAMETERS`, e.g.
+    ``X-Amz-Signature=...``) become ``***``. Works on bare URIs and on whole messages.
+
+    Example:
+        >>> redact_uri("cannot open s3://AKIA:s3cr/et@bucket/t?X-Amz-Signature=beef&v=1")
+        'cannot open s3://bucket/t?X-Amz-Signature=***&v=1'
+    """
+    if "@" not in text and "=" not in text:  # the common case costs two scans, no regex
         return text
+    text = _USERINFO.sub(r"\g<scheme>", text)
+    return _PARAMETER.sub(lambda m: f"{m['key']}={REDACTED}", text)
+
+
+def _is_word(char: str) -> bool:
+    return _WORD.match(char) is not None
+
+
+def redact_values(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every whole occurrence of a secret replaced by ``***``.
+
+    An occurrence counts only where it does not continue a longer run of word characters:
+    a secret starting (ending) with a letter, digit or ``_`` must not be preceded (followed)
+    by one. So ``key=SECRET&``, ``'SECRET'`` and ``s3://SECRET@`` are redacted, while a short
+    secret such as ``"ab"`` leaves ``"table"`` alone. Blank secrets are ignored; very short
+    ones are still redacted wherever they stand alone. Longer secrets win where they overlap.
+
+    Hand-written instead of one regex so that no compiled pattern (which ``re`` caches) ever
+    holds a secret.
+
+    Example:
+        >>> redact_values("Table t: a=x, b='x', box", ["x"])
+        "Table t: a=***, b='***', box"
+    """
+    wanted = sorted({s for s in secrets if s and s.strip()}, key=len, reverse=True)
+    if not wanted:
+        return text
+    hits: list[tuple[int, int]] = []
+    for secret in wanted:
+        check_before, check_after = _is_word(secret[0]), _is_word(secret[-1])
+        start = text.find(secret)
+        while start != -1:
+            end = start + len(secret)
+            if not (
+                (check_before and start > 0 and _is_word(text[start - 1]))
+                or (check_after and end < len(text) and _is_word(text[end]))
+            ):
+                hits.append((start, -end))
+            start = text.find(secret, start + 1)
+    if not hits:
+        return text
+    parts: list[str] = []
+    done = 0
+    for start, neg_end in sorted(hits):  # leftmost first, the longest of those first
+        if start >= done:
+            parts += [text[done:start], REDACTED]
+            done = -neg_end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def has_embedded_credentials(uri: str) -> bool:
+    """True if ``uri`` carries user-info or a signing query parameter (see :func:`redact_uri`)."""
+    return redact_uri(uri) != uri
 
 
 def resolve(*configs: StorageConfig | None) -> StorageConfig:
@@ -174,7 +274,13 @@ def arrow_filesystem(uri: str, config: StorageConfig) -> tuple[pafs.FileSystem, 
     scheme, _, path = uri.partition("://")
     if scheme not in ("s3", "s3a"):
         raise StorageError(
-            f"Unsupported storage scheme {scheme!r} in {uri!r}; use s3:// or a local path."
+            f"Unsupported storage scheme {scheme!r} in {redact_uri(uri)!r}; use s3:// or a "
+            "local path."
+        )
+    if has_embedded_credentials(uri):  # pyarrow would refuse it with the secret in its message
+        raise StorageError(
+            f"The location {redact_uri(uri)!r} embeds credentials (user-info or a signed query "
+            "string); use a plain s3://bucket/prefix and pass credentials through StorageConfig."
         )
     timeout = config.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
     endpoint = config.endpoint_url
@@ -201,7 +307,7 @@ def list_files(uri: str, config: StorageConfig) -> list[tuple[str, int]]:
     fs, inner = arrow_filesystem(uri, config)
     try:
         infos = fs.get_file_info(pafs.FileSelector(inner, recursive=True, allow_not_found=True))
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) on bad paths
         raise StorageError(config.redact(f"Cannot list {uri}: {exc}")) from exc
     prefix = inner.rstrip("/") + "/"
     return sorted(

@@ -237,15 +237,25 @@ def test_defined_in_links_through_repo_url(sample_catalog: Catalog, tmp_path: Pa
 def test_location_never_shows_credentials(tmp_path: Path) -> None:
     from neuralake import ParquetTable
 
-    t = ParquetTable("secret", "s3://AKIAXXXX:topsecret@bucket/prefix/?X-Amz-Signature=sig",
+    t = ParquetTable("secret", "s3://AKIAXXXX:topsecret@bucket/prefix/?X-Amz-Signature=c0ffee",
                      schema={"a": pl.Int64})  # fmt: skip
     out = build_site([(Catalog({"db": Database([t])}, name="c"), None)], tmp_path / "s",
                      progress=False).out  # fmt: skip
     html = (out / "c/db/secret.html").read_text()
-    assert "s3://bucket/prefix/" in html
-    assert "topsecret" not in html
-    assert "AKIAXXXX" not in html
-    assert "X-Amz-Signature" not in html
+    assert "s3://bucket/prefix/?X-Amz-Signature=***" in html
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            assert not any(s in text for s in ("topsecret", "AKIAXXXX", "c0ffee")), path
+
+
+def test_catalog_name_with_a_newline_gets_a_safe_folder(tmp_path: Path) -> None:
+    t = FunctionTable(lambda: pl.LazyFrame({"a": [1]}), name="t", schema={"a": pl.Int64})
+    out = build_site([(Catalog({"db": Database([t])}, name="cat\n"), None)], tmp_path / "s",
+                     progress=False).out  # fmt: skip
+    folders = [p.name for p in out.iterdir() if p.is_dir()]
+    assert not any("\n" in f for f in folders)
+    assert any(f.startswith("cat-") for f in folders)
 
 
 def test_docs_filters_that_do_not_fit_the_schema_are_reported(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from neuralake import Filter
 from neuralake.export.site import markup
+from neuralake.export.site.names import shard_file
 from neuralake.export.site.paths import Slugs, slug
 from neuralake.export.site.progress import Progress
 from neuralake.export.site.snippets import parse_reference, sql_query, table_snippets
@@ -93,14 +94,14 @@ def test_safe_url(value: object, expected: str | None) -> None:
     assert markup.safe_url(value) == expected
 
 
-def test_strip_credentials() -> None:
-    assert (
-        markup.strip_credentials("s3://KEY:SECRET@bucket/p/?X-Amz-Signature=abc#f")
-        == "s3://bucket/p/"
-    )
-    assert markup.strip_credentials("https://u:p@host:9000/b") == "https://host:9000/b"
-    assert markup.strip_credentials("lake/tpch/orders") == "lake/tpch/orders"
-    assert markup.strip_credentials("C:\\lake\\x") == "C:\\lake\\x"
+@pytest.mark.parametrize("name", ["evil\n", "a\nb", "x\r\n", "../x", "a/b", "x\x00"])
+def test_names_with_control_characters_get_hashed_slugs_and_keys(name: str) -> None:
+    s = slug(name)
+    assert not any(c in s for c in "\n\r\x00/.")
+    assert s != name
+    assert shard_file(name).startswith("~")  # hex-encoded shard file name
+    assert parse_reference("pkg.mod:" + name) is None
+    assert parse_reference("pkg.mod:cat\n") is None
 
 
 VALUES = [

@@ -14,6 +14,7 @@ from neuralake.cli.errors import EXIT_CODES, CliError, ExitCode, UsageError
 from neuralake.cli.options import Parser, split_operands
 from neuralake.cli.output import render
 from neuralake.errors import NeuralakeError
+from neuralake.storage import redact_uri
 
 DESCRIPTION = "Code-as-catalog: list, query, export and maintain declared tables."
 
@@ -89,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(exc: BaseException, message: str, code: ExitCode, debug: bool) -> int:
+    # Last line of defence: a backend message may quote a table URI with credentials in it.
     if debug:
-        traceback.print_exception(exc)
-    print("error: " + " ".join(line.strip() for line in message.splitlines()), file=sys.stderr)
+        print(redact_uri("".join(traceback.format_exception(exc))), end="", file=sys.stderr)
+    line = " ".join(part.strip() for part in message.splitlines())
+    print("error: " + redact_uri(line), file=sys.stderr)
     return code

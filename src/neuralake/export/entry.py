@@ -56,7 +56,9 @@ class TableEntry:
 
     @classmethod
     def broken(cls, table: Table, error: str) -> TableEntry:
-        """An entry for a table whose metadata itself could not be built."""
+        """An entry for a table whose metadata itself could not be built (``error`` is
+        redacted here, as :meth:`of` redacts its own)."""
+        error = table.resolve_storage().redact(error)
         return cls(cls._declared(table, describe=False), TableFacts(), error)
 
     @staticmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -109,19 +109,3 @@ def safe_url(value: object) -> str | None:
     if any(c in value for c in "\x00\r\n\t<>\"'` "):
         return None
     return value.strip()
-
-
-def strip_credentials(location: str | None) -> str | None:
-    """A storage location without user-info, query string or fragment (where secrets hide)."""
-    if not location:
-        return location
-    try:
-        parts = urlsplit(location)
-    except ValueError:
-        return location
-    if not parts.scheme or len(parts.scheme) == 1:  # local path (or a Windows drive letter)
-        return location
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))

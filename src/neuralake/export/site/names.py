@@ -30,7 +30,7 @@ from pathlib import Path
 LIMIT = 150
 ROOT = 2
 _SPLIT = re.compile(r"[\W_]+")
-_PLAIN_KEY = re.compile(r"^[a-z0-9_-]+$")
+_PLAIN_KEY = re.compile(r"[a-z0-9_-]+")  # fullmatch: "$" allows a final "\n"
 DIR = "search/names"
 
 
@@ -46,7 +46,7 @@ def tokens(name: str) -> list[str]:
 
 def shard_file(key: str) -> str:
     """File name of the shard for ``key`` (``~`` and hex unless plain ASCII)."""
-    if _PLAIN_KEY.match(key):
+    if _PLAIN_KEY.fullmatch(key):
         return f"{key}.json"
     return "~" + key.encode("utf-8").hex() + ".json"
 

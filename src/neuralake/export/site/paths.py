@@ -11,16 +11,16 @@ from __future__ import annotations
 import hashlib
 import re
 
-_SAFE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
+_SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")  # fullmatch: "$" allows a final "\n"
 RESERVED_ROOT = frozenset({"assets", "pagefind", "index", "index.html", "404.html"})
 
 
 def slug(name: str) -> str:
     """``name`` if it is a safe path segment, else a stable hashed stand-in."""
-    if _SAFE.match(name):
+    if _SAFE.fullmatch(name):
         return name
     cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "x"
-    if not _SAFE.match(cleaned):
+    if not _SAFE.fullmatch(cleaned):
         cleaned = "x"
     return f"{cleaned}-{hashlib.sha1(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 

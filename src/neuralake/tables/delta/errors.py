@@ -39,6 +39,7 @@ from neuralake.errors import (
     SchemaMismatchError,
     StorageError,
 )
+from neuralake.storage import redact_uri
 
 if TYPE_CHECKING:
     from neuralake.storage import StorageConfig
@@ -93,7 +94,7 @@ def map_error(exc: Exception, target: DeltaTarget, what: str) -> NeuralakeError:
 
     if isinstance(exc, NeuralakeError):
         return exc
-    label, uri, text = target.label, target.uri, describe(exc, target.cfg)
+    label, uri, text = target.label, redact_uri(target.uri), describe(exc, target.cfg)
     if isinstance(exc, CommitFailedError):
         return CommitConflictError(
             f"Table {label!r}: {what} conflicts with a concurrent commit, which won. "
@@ -128,7 +129,7 @@ def map_error(exc: Exception, target: DeltaTarget, what: str) -> NeuralakeError:
 
 def not_found_message(label: str, uri: str) -> str:
     return (
-        f"Table {label!r}: no Delta table at {uri}. "
+        f"Table {label!r}: no Delta table at {redact_uri(uri)}. "
         "Check the uri, or create the table by writing to it."
     )
 
