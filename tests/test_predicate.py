@@ -32,7 +32,6 @@ from neuralake.predicate import (
     Predicate,
     PredicateVisitor,
     SetLeaf,
-    ToDataFusionSql,
     ToDeltaPartitionFilters,
     ToPolars,
     ToPython,
@@ -109,7 +108,7 @@ def test_every_renderer_has_a_method_for_every_node_class() -> None:
     assert set(PredicateVisitor.__abstractmethods__) == methods
     visitors = concrete(PredicateVisitor)
     names = {v.__name__ for v in visitors}
-    assert {"ToPolars", "ToSql", "ToPython", "ToRest", "ToDataFusionSql"} <= names
+    assert {"ToPolars", "ToSql", "ToPython", "ToRest"} <= names
     assert {"ToDeltaPartitionFilters", "PinnedPartitions"} <= names
     for visitor in visitors:
         missing = {m for m in methods if getattr(visitor, m, None) is None}
@@ -269,7 +268,7 @@ def test_includes_any_empty_says_no_rows_everywhere() -> None:
     assert pred.accept(ToSql()) == "FALSE"
     assert sql_ids(pred.accept(ToSql())) == []
     assert pred.accept(ToRest()) is None  # REST cannot say "nothing": the SQL form is used
-    assert sql_for("db_t", pred, 10) == "SELECT * FROM db_t WHERE FALSE LIMIT 10"
+    assert sql_for("db", "t", pred, 10) == "SELECT * FROM db.t WHERE FALSE LIMIT 10"
     curl = curl_snippet("http://h", "db", "t", [Filter("tags", "includes any", [])])
     assert "/api/sql" in curl
     assert "WHERE FALSE" in curl
@@ -279,55 +278,72 @@ def test_includes_any_empty_says_no_rows_everywhere() -> None:
 
 
 @pytest.mark.parametrize(
-    ("flt", "rest", "datafusion"),
+    ("flt", "rest"),
     [
-        (Filter("n", "=", 20), [("filter[n]", "20")], "n = 20"),
-        (Filter("n", "<", 20), [("filter[n]lt", "20")], "n < 20"),
-        (Filter("n", "<=", 20), [("filter[n]lte", "20")], "n <= 20"),
-        (Filter("n", ">", 20), [("filter[n]gt", "20")], "n > 20"),
-        (Filter("n", ">=", 20), [("filter[n]gte", "20")], "n >= 20"),
-        (Filter("s", "=", "O'Neil"), [("filter[s]", "'O''Neil'")], "s = 'O''Neil'"),
-        (Filter("f", ">", 1.5), [("filter[f]gt", "1.5")], "f > 1.5"),
-        (Filter("d", ">=", dt.date(2024, 1, 4)), [("filter[d]gte", "'2024-01-04'")], "d >= '2024-01-04'"),
-        (Filter("n", ">", -5), None, "n > -5"),  # ROAPI's REST values take no sign
-        (Filter("n", "=", 20.5), None, "n = 20.5"),
-        (Filter("f", "=", 0), None, "f + 0.0 = 0.0"),  # DataFusion orders -0.0 below 0.0
-        (Filter("b", "=", True), None, "b = TRUE"),
-        (Filter("n", "!=", 20), None, "n <> 20"),
-        (Filter("n", "in", [10, 50]), None, "n IN (10, 50)"),
-        (Filter("n", "in", []), None, "FALSE"),
-        (Filter("n", "in", [20.5]), None, "FALSE"),
-        (Filter("n", "not in", [10]), None, "NOT n IN (10)"),
-        (Filter("n", "not in", []), None, "TRUE"),
-        (Filter("n", "not in", [20.5]), None, "NOT n IS NULL"),
-        (Filter("s", "contains", "a%_'"), None, "STRPOS(s, 'a%_''') > 0"),
-        (Filter("tags", "includes", "a"), None, "ARRAY_HAS(tags, 'a')"),
-        (Filter("tags", "includes any", ["a", "b"]), None, "ARRAY_HAS(tags, 'a') OR ARRAY_HAS(tags, 'b')"),
-        (Filter("tags", "includes all", ["a", "b"]), None, "ARRAY_HAS(tags, 'a') AND ARRAY_HAS(tags, 'b')"),
-        (Filter("tags", "includes all", []), None, "NOT tags IS NULL"),
-        (Filter("n", "is null"), None, "n IS NULL"),
-        (Filter("n", "is not null"), None, "NOT n IS NULL"),
+        (Filter("n", "=", 20), [("filter[n]", "20")]),
+        (Filter("n", "<", 20), [("filter[n]lt", "20")]),
+        (Filter("n", "<=", 20), [("filter[n]lte", "20")]),
+        (Filter("n", ">", 20), [("filter[n]gt", "20")]),
+        (Filter("n", ">=", 20), [("filter[n]gte", "20")]),
+        (Filter("n", "!=", 20), [("filter[n]ne", "20")]),
+        (Filter("n", ">", -5), [("filter[n]gt", "-5")]),
+        (Filter("s", "=", "O'Neil"), [("filter[s]", "O'Neil")]),  # bare: typed by the schema
+        (Filter("f", ">", 1.5), [("filter[f]gt", "1.5")]),
+        (Filter("f", "=", 0), [("filter[f]", "0")]),
+        (Filter("d", ">=", dt.date(2024, 1, 4)), [("filter[d]gte", "2024-01-04")]),
+        (Filter("b", "=", True), [("filter[b]", "true")]),
+        (Filter("n", "=", 20.5), None),  # no integer is 20.5, but "20.5" is no integer either
+        (Filter("n", "in", [10, 50]), None),
+        (Filter("n", "in", []), None),
+        (Filter("n", "not in", [10]), None),
+        (Filter("s", "contains", "a%_'"), None),
+        (Filter("tags", "includes", "a"), None),
+        (Filter("tags", "includes any", ["a", "b"]), None),
+        (Filter("tags", "includes all", []), None),
+        (Filter("n", "is null"), None),
+        (Filter("n", "is not null"), None),
     ],
     ids=repr,
 )  # fmt: skip
-def test_rest_and_datafusion_forms_of_each_operator(
-    flt: Filter, rest: list[tuple[str, str]] | None, datafusion: str
+def test_rest_and_sql_forms_of_each_operator(
+    flt: Filter, rest: list[tuple[str, str]] | None
 ) -> None:
+    """REST parameters parse back (typed by the schema) to the same rows; SQL is the catalog's."""
+    from neuralake.predicate import parse_rest
+
     pred = bind([flt], SCHEMA)
     assert pred.accept(ToRest()) == rest
     assert rest_params([flt], SCHEMA) == rest
-    assert pred.accept(ToDataFusionSql()).sql() == datafusion
-    assert sql_for("t", [flt], 5, SCHEMA) == f"SELECT * FROM t WHERE {datafusion} LIMIT 5"
+    if rest is not None:
+        assert ids(bind(parse_rest(rest, SCHEMA, "db.t"), SCHEMA)) == ids(pred)
+    condition = pred.accept(ToSql())
+    assert sql_for("db", "t", [flt], 5, SCHEMA) == f"SELECT * FROM db.t WHERE {condition} LIMIT 5"
+    assert sql_ids(condition) == ids(pred)
 
 
-def test_rest_needs_a_conjunction_and_plain_names() -> None:
+def test_rest_needs_a_conjunction_and_bracket_free_names() -> None:
     both = [Filter("n", ">", 1), Filter("s", "=", "a")]
-    assert rest_params(both) == [("filter[n]gt", "1"), ("filter[s]", "'a'")]
+    assert rest_params(both) == [("filter[n]gt", "1"), ("filter[s]", "a")]
     assert rest_params([[Filter("n", ">", 1)], [Filter("s", "=", "a")]]) is None
-    assert rest_params([Filter("my col", "=", 1)]) is None
+    assert rest_params([Filter("my col", "=", 1)]) == [("filter[my col]", "1")]
+    assert rest_params([Filter("a]b", "=", 1)]) is None
     assert rest_params(None) == []
-    with pytest.raises(NotRenderableError):
-        bind(pl.col("n") > 1, SCHEMA).accept(ToDataFusionSql())
+
+
+def test_parse_rest_refuses_what_it_cannot_type() -> None:
+    from neuralake.predicate import parse_rest
+
+    for params, message in (
+        ([("filter[n]", "abc")], "an integer"),
+        ([("filter[d]gt", "2024-13-01")], "ISO date"),
+        ([("filter[b]", "yes")], "true or false"),
+        ([("filter[n]like", "1")], "Unknown filter operator"),
+        ([("filter[nope]", "1")], "Unknown filter column"),
+        ([("filter[n", "1")], "Bad parameter"),
+    ):
+        with pytest.raises(InvalidFilterError, match=message):
+            parse_rest(params, SCHEMA, "db.t")
+    assert parse_rest([("limit", "5")], SCHEMA, "db.t") == []  # not a filter: the caller's
 
 
 def test_sql_identifiers_and_literals_are_safe_in_the_catalogs_engine() -> None:
@@ -486,12 +502,14 @@ def test_invalid_filters_fail_before_any_io(tmp_path: Path) -> None:
     assert calls == []
 
 
-def test_rest_refuses_two_terms_on_one_parameter() -> None:
-    from neuralake.predicate import ToRest, bind
+def test_rest_repeats_a_parameter_for_two_terms() -> None:
+    from neuralake.predicate import ToRest, bind, parse_rest
 
     schema = pl.Schema({"k": pl.Int64})
     both = bind([Filter("k", "=", 0), Filter("k", "=", 1)], schema)
-    assert both.accept(ToRest()) is None  # REST would keep one of them
+    params = both.accept(ToRest())
+    assert params == [("filter[k]", "0"), ("filter[k]", "1")]  # an AND of both: no row
+    assert parse_rest(params, schema, "t") == [Filter("k", "=", 0), Filter("k", "=", 1)]
     assert bind([Filter("k", ">", 0), Filter("k", "<", 5)], schema).accept(ToRest()) == [
         ("filter[k]gt", "0"),
         ("filter[k]lt", "5"),

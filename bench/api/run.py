@@ -1,30 +1,34 @@
-"""Guard overhead benchmark: requests/second and latency through the guard vs ROAPI directly.
+"""API benchmark: latency and throughput through the API vs ``catalog.sql`` in-process, and ROAPI.
 
-    python bench/api/run.py [--scale 0.1] [--requests 300] [--warmup 30]
+    python bench/api/run.py [--scale 1] [--requests 200] [--warmup 20] [--seconds 10]
 
-Generates the TPC-H demo lake (examples/tpch) in a temporary folder, then measures two queries
-sequentially over one keep-alive connection on 127.0.0.1:
+On the TPC-H lake under ``bench/data/lake`` (generated once), measures two queries:
 
-- point: ``GET /api/tables/tpch_orders?filter[o_orderkey]=K&limit=1`` (K varies)
-- aggregate: ``POST /api/sql`` with a count/sum over one ``o_orderyear`` partition
+- point: ``SELECT * FROM tpch.orders WHERE o_orderkey = K`` (K varies; also as the REST read
+  ``GET /api/tables/tpch.orders?filter[o_orderkey]=K``)
+- aggregate: ``count(*)`` and ``sum(o_totalprice)`` over one ``o_orderyear`` partition
 
-against the guard (``bench/api/serve_guard.py``, the app ``neuralake api serve`` runs) and
-directly against the guard's own ROAPI child, alternating requests so both see the same load. Writes ``bench/api/results.md`` and ``results.json``; exits 1 if the guard adds
-more than 20% at the median.
+sequentially (median and p95, one keep-alive connection on 127.0.0.1) through
+``neuralake api serve`` (2 workers) against ``catalog.sql(...).collect()`` in this process, then
+the throughput of 8 concurrent clients, then the same SQL through ROAPI run directly on the
+``neuralake roapi`` export (for comparison only: the API does not use it). Writes
+``bench/api/results.md`` and ``results.json``; exits 1 if the API's median exceeds 1.25 times the
+in-process time plus 2 ms of transfer.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
-import platform
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,165 +36,215 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-AGG = (
-    "SELECT count(*) AS n, sum(o_totalprice) AS total FROM tpch_orders "
-    "WHERE o_orderyear = 1995 LIMIT 10000"
-)
-MAX_OVERHEAD = 0.20
+sys.path[:0] = [str(REPO), str(REPO / "src")]
+
+from bench.common import ensure_tpch, machine_info  # noqa: E402
+
+POINT = "SELECT * FROM {t} WHERE o_orderkey = {k}"
+AGG = "SELECT count(*) AS n, sum(o_totalprice) AS total FROM {t} WHERE o_orderyear = 1995"
+TARGET_RATIO = 1.25
+TRANSFER_MS = 2.0
 
 
-def request(client: httpx.Client, kind: str, i: int, keys: list[int]) -> float:
-    """One request; returns its latency in milliseconds."""
-    t0 = time.perf_counter()
-    if kind == "point":
-        r = client.get("/api/tables/tpch_orders",
-                       params=[("filter[o_orderkey]", str(keys[i % len(keys)])), ("limit", "1")])  # fmt: skip
-        ok = r.status_code == 200 and len(r.json()) == 1
-    else:
-        r = client.post("/api/sql", content=AGG)
-        ok = r.status_code == 200 and r.json()[0]["n"] > 0
-    if not ok:
-        raise RuntimeError(f"{kind} request failed: {r.status_code} {r.text}")
-    return (time.perf_counter() - t0) * 1000
-
-
-def summary(times: list[float]) -> dict[str, Any]:
-    times = sorted(times)
-    n = len(times)
-    return {
-        "requests": n,
-        "rps": round(1000 * n / sum(times), 1),
-        "median_ms": round(statistics.median(times), 3),
-        "p95_ms": round(times[int(0.95 * (n - 1))], 3),
-    }
-
-
-def measure(
-    clients: dict[str, httpx.Client], kind: str, n: int, warmup: int, keys: list[int]
-) -> dict[str, dict[str, Any]]:
-    """Alternate direct and guarded requests so both see the same machine load."""
+def timed(fn: Callable[[int], None], n: int, warmup: int) -> list[float]:
     for i in range(warmup):
-        for c in clients.values():
-            request(c, kind, i, keys)
-    times: dict[str, list[float]] = {name: [] for name in clients}
-    order = list(clients)
+        fn(i)
+    out = []
     for i in range(n):
-        for name in order if i % 2 == 0 else reversed(order):
-            times[name].append(request(clients[name], kind, i, keys))
-    return {name: summary(t) for name, t in times.items()}
+        t0 = time.perf_counter()
+        fn(i)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
 
 
-def wait_health(base: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
+def summary(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
+    return {"median_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2)}  # fmt: skip
+
+
+def throughput(base: str, body: Callable[[int], str], seconds: float, clients: int = 8) -> float:
+    """Requests per second with ``clients`` concurrent keep-alive clients."""
+    stop = time.monotonic() + seconds
+
+    def loop(c: int) -> int:
+        done = 0
+        with httpx.Client(base_url=base, trust_env=False, timeout=60) as client:
+            while time.monotonic() < stop:
+                r = client.post("/api/sql", content=body(c * 100_000 + done))
+                if r.status_code != 200:
+                    raise RuntimeError(f"{r.status_code} {r.text}")
+                done += 1
+        return done
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        total = sum(pool.map(loop, range(clients)))
+    return round(total / (time.monotonic() - t0), 1)
+
+
+def start_api(lake: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "NEURALAKE_DEMO_LAKE": str(lake),
+           "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "src")])}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neuralake", "-c", "examples.tpch.catalog:catalog", "api", "serve",
+         "--port", str(port), "--workers", "2"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"api serve exited with {proc.returncode}")
         try:
             if httpx.get(base + "/health", trust_env=False).status_code == 200:
-                return
+                return proc, base
         except httpx.TransportError:
             pass
         time.sleep(0.2)
     raise SystemExit("api serve did not become healthy")
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=0.1)
-    ap.add_argument("--requests", type=int, default=300)
-    ap.add_argument("--warmup", type=int, default=30)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
-    sys.path.insert(0, str(REPO))
-    sys.path.insert(0, str(REPO / "src"))
 
-    with tempfile.TemporaryDirectory(prefix="neuralake-bench-api-") as tmp:
-        lake = Path(tmp) / "lake"
-        os.environ["NEURALAKE_DEMO_LAKE"] = str(lake)  # read by the demo catalog module
-        from examples.tpch.generate import generate
+    lake = ensure_tpch(args.scale)
+    os.environ["NEURALAKE_DEMO_LAKE"] = str(lake)  # read by the demo catalog module
+    from examples.tpch.catalog import catalog
 
-        generate(lake, scale=args.scale)
-        from examples.tpch.catalog import catalog
+    keys = (catalog.table("tpch.orders", columns=["o_orderkey"]).collect()["o_orderkey"]
+            .sample(500, seed=1).to_list())  # fmt: skip
 
-        from neuralake.api.process import free_port
+    def sql(kind: str, table: str, i: int) -> str:
+        return (POINT if kind == "point" else AGG).format(t=table, k=keys[i % len(keys)])
 
-        keys = (
-            catalog.table("tpch.orders", columns=["o_orderkey"]).collect()["o_orderkey"]
-            .sample(200, seed=1).to_list()
-        )  # fmt: skip
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "src")])}
-        serve = subprocess.Popen(
-            [sys.executable, str(HERE / "serve_guard.py"), str(port), str(Path(tmp) / "snap")],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        results: dict[str, Any] = {"direct": {}, "guard": {}}
-        try:
-            assert serve.stdout is not None
-            line = serve.stdout.readline().decode()
-            if not line.startswith("ROAPI "):
-                raise SystemExit(f"guard did not start: {line!r}")
-            wait_health(base, serve)
-            with httpx.Client(base_url=line.split()[1], trust_env=False) as direct, \
-                    httpx.Client(base_url=base, trust_env=False) as guarded:  # fmt: skip
-                for kind in ("point", "aggregate"):
-                    cell = measure({"direct": direct, "guard": guarded}, kind,
-                                   args.requests, args.warmup, keys)  # fmt: skip
-                    for path, r in cell.items():
-                        results[path][kind] = r
-        finally:
-            serve.send_signal(signal.SIGINT)
-            try:
-                serve.wait(30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-                serve.wait(5)
+    results: dict[str, Any] = {"latency": {}, "throughput_rps": {}}
+    proc, base = start_api(lake)
+    try:
+        with httpx.Client(base_url=base, trust_env=False, timeout=60) as client:
+            for kind in ("point", "aggregate"):
+                inproc = timed(lambda i, k=kind: catalog.sql(sql(k, "tpch.orders", i)).collect(),
+                               args.requests, args.warmup)  # fmt: skip
 
-    overhead = {
-        k: round(results["guard"][k]["median_ms"] / results["direct"][k]["median_ms"] - 1, 4)
-        for k in ("point", "aggregate")
-    }
-    ok = all(v <= MAX_OVERHEAD for v in overhead.values())
-    report = {
-        "scale": args.scale,
-        "requests": args.requests,
-        "warmup": args.warmup,
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpus, "
-        f"Python {platform.python_version()}",
-        "results": results,
-        "median_overhead": overhead,
-        "max_overhead": MAX_OVERHEAD,
-        "pass": ok,
-    }
+                def api(i: int, k: str = kind) -> None:
+                    r = client.post("/api/sql", content=sql(k, "tpch.orders", i))
+                    assert r.status_code == 200, r.text
+                    assert r.json()["rows"], r.text
+
+                results["latency"][kind] = {
+                    "catalog.sql": summary(inproc),
+                    "api": summary(timed(api, args.requests, args.warmup)),
+                }
+            rest = timed(
+                lambda i: client.get("/api/tables/tpch.orders",
+                                     params={"filter[o_orderkey]": str(keys[i % len(keys)])}),
+                args.requests, args.warmup,
+            )  # fmt: skip
+            results["latency"]["point"]["api REST"] = summary(rest)
+        for kind in ("point", "aggregate"):
+            results["throughput_rps"][kind] = throughput(
+                base, lambda i, k=kind: sql(k, "tpch.orders", i), args.seconds
+            )
+    finally:
+        stop(proc)
+
+    results["roapi"] = roapi_latency(catalog, sql, args.requests, args.warmup)
+    ok = True
+    for kind in ("point", "aggregate"):
+        cell = results["latency"][kind]
+        limit = cell["catalog.sql"]["median_ms"] * TARGET_RATIO + TRANSFER_MS
+        cell["ratio"] = round(cell["api"]["median_ms"] / cell["catalog.sql"]["median_ms"], 2)
+        cell["pass"] = cell["api"]["median_ms"] <= limit
+        ok = ok and cell["pass"]
+    info = machine_info()
+    where = f"{info.get('cores', os.cpu_count())} cores, {info.get('cpu', '')}"
+    report = {"scale": args.scale, "requests": args.requests, "machine": info,
+              "results": results, "pass": ok}  # fmt: skip
     (HERE / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
-        "# API guard overhead",
+        "# API latency and throughput",
         "",
-        f"TPC-H scale {args.scale}, {args.requests} sequential requests per cell after "
-        f"{args.warmup} warm-up; direct and guarded requests alternate against the same ROAPI "
-        f"process (keep-alive httpx connections on 127.0.0.1). {report['machine']}.",
+        f"TPC-H scale {args.scale}; {args.requests} sequential requests per cell after "
+        f"{args.warmup} warm-up, one keep-alive connection on 127.0.0.1; the API runs 2 query "
+        f"workers. {where}.",
         "",
-        "| query | path | req/s | median ms | p95 ms |",
-        "|---|---|---:|---:|---:|",
+        "| query | path | median ms | p95 ms |",
+        "|---|---|---:|---:|",
     ]
-    for k in ("point", "aggregate"):
-        for path in ("direct", "guard"):
-            r = results[path][k]
-            lines.append(f"| {k} | {path} | {r['rps']} | {r['median_ms']} | {r['p95_ms']} |")
+    for kind in ("point", "aggregate"):
+        for path, r in results["latency"][kind].items():
+            if isinstance(r, dict):
+                lines.append(f"| {kind} | {path} | {r['median_ms']} | {r['p95_ms']} |")
+        if kind in results["roapi"]:
+            r = results["roapi"][kind]
+            lines.append(
+                f"| {kind} | ROAPI direct (comparison) | {r['median_ms']} | {r['p95_ms']} |"
+            )
+    lines += ["", "| query | API throughput, 8 concurrent clients |", "|---|---:|"]
+    lines += [f"| {k} | {v} req/s |" for k, v in results["throughput_rps"].items()]
     lines += [
         "",
-        "Median overhead of the guard: "
-        + ", ".join(f"{k} {v:+.1%}" for k, v in overhead.items())
-        + f" (limit {MAX_OVERHEAD:.0%}): {'PASS' if ok else 'FAIL'}.",
+        "API median vs in-process `catalog.sql(...).collect()`: "
+        + ", ".join(f"{k} {results['latency'][k]['ratio']}x" for k in ("point", "aggregate"))
+        + f" (target ≤ {TARGET_RATIO}x + {TRANSFER_MS:g} ms transfer): "
+        + ("PASS" if ok else "FAIL") + ".",
         "",
-        "- point: `GET /api/tables/tpch_orders?filter[o_orderkey]=K&limit=1`",
-        f"- aggregate: `POST /api/sql` `{AGG}`",
+        f"- point: `{POINT.format(t='tpch.orders', k='K')}`",
+        f"- aggregate: `{AGG.format(t='tpch.orders')}`",
         "",
         "Reproduce: `python bench/api/run.py`.",
-    ]
+    ]  # fmt: skip
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def roapi_latency(catalog: Any, sql: Callable[[str, str, int], str], n: int,
+                  warmup: int) -> dict[str, Any]:  # fmt: skip
+    """The same SQL through ROAPI on the export (names ``tpch_orders``), if the binary is here."""
+    from neuralake.export.roapi import RoapiSkipWarning, plan_roapi
+    from neuralake.export.roapi_process import RoapiError, RoapiProcess
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RoapiSkipWarning)
+        plan = plan_roapi(catalog)
+    try:
+        proc = RoapiProcess(plan.to_dict())
+        proc.start()
+    except RoapiError as exc:
+        return {"skipped": str(exc)}
+    out = {}
+    try:
+        with httpx.Client(base_url=proc.url, trust_env=False, timeout=60) as client:
+            for kind in ("point", "aggregate"):
+
+                def one(i: int, k: str = kind) -> None:
+                    r = client.post("/api/sql", content=sql(k, "tpch_orders", i))
+                    assert r.status_code == 200, r.text
+
+                out[kind] = summary(timed(one, n, warmup))
+    finally:
+        proc.close()
+    return out
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from apiserver import ApiServer
 from polars.testing import assert_frame_equal
 
 from neuralake import Catalog, Database, Filter, NeuralakeDeltaTable, StorageConfig
@@ -16,6 +18,17 @@ from neuralake.api.snippets import rest_params, sql_for
 from neuralake.storage import get_s3_storage_options
 
 ARROW = "application/vnd.apache.arrow.stream"
+
+S3_CATALOG = """
+import os
+from neuralake import Catalog, Database, NeuralakeDeltaTable, StorageConfig
+
+storage = StorageConfig(endpoint_url=os.environ["S3CAT_ENDPOINT"], region="us-east-1",
+                        access_key_id="moto-test-key", secret_access_key="moto-test-secret",
+                        allow_http=True)
+catalog = Catalog({"s3shop": Database([NeuralakeDeltaTable(
+    "orders", "s3://api-lake/shop/orders", partition_by=["o_year"])])}, name="s3", storage=storage)
+"""
 
 
 def _rows(resp: Any, expected: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -27,12 +40,12 @@ def _rows(resp: Any, expected: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
 
 @pytest.mark.s3
 def test_delta_on_s3_through_the_api(
-    s3_storage: StorageConfig, tmp_path: Path, orders: pl.DataFrame
+    s3_storage: StorageConfig,
+    tmp_path: Path,
+    orders: pl.DataFrame,
+    serve_api: Callable[..., ApiServer],
 ) -> None:
     import boto3
-    from starlette.testclient import TestClient
-
-    from neuralake.api.server import create_app
 
     s3 = boto3.client(
         "s3",
@@ -61,20 +74,20 @@ def test_delta_on_s3_through_the_api(
     assert "moto-test-secret" not in text
     assert "moto-test-key" not in text
 
+    (tmp_path / "s3cat.py").write_text(S3_CATALOG)
+    server = serve_api("s3cat:catalog", cwd=tmp_path,
+                       env={"S3CAT_ENDPOINT": str(s3_storage.endpoint_url)})  # fmt: skip
     filters = [Filter("o_year", "=", 2022), Filter("o_price", ">", 1000.0)]
-    with TestClient(create_app(catalog)) as client:
-        resp = client.get("/api/tables/s3shop_orders", params=rest_params(filters),
-                          headers={"Accept": ARROW})  # fmt: skip
-        want = catalog.db("s3shop").table("orders", filters=filters).collect()
-        assert want.height > 0
-        assert_frame_equal(*_rows(resp, want))
-        resp = client.post("/api/sql", content=sql_for("s3shop_orders", filters, 1000),
-                           headers={"Accept": ARROW})  # fmt: skip
-        assert_frame_equal(*_rows(resp, want))
-        log = client.app.state.guard.process.log_tail(200)
-        assert "moto-test-secret" not in log
-    # Credentials went to ROAPI's child environment only.
-    assert dict(os.environ) == environ_before
+    want = catalog.table("s3shop.orders", filters=filters).collect()
+    assert want.height > 0
+    resp = server.client.get("/api/tables/s3shop.orders", params=rest_params(filters),
+                             headers={"Accept": ARROW})  # fmt: skip
+    assert_frame_equal(*_rows(resp, want))
+    resp = server.client.post("/api/sql", content=sql_for("s3shop", "orders", filters, 1000),
+                              headers={"Accept": ARROW})  # fmt: skip
+    assert_frame_equal(*_rows(resp, want))
+    assert "moto-test-secret" not in server.stop()
+    assert dict(os.environ) == environ_before  # no credentials were put into the environment
 
 
 DEMO_CASES = [
@@ -86,25 +99,23 @@ DEMO_CASES = [
 ]
 
 
-def test_demo_catalog_through_the_api(demo_catalog: Catalog, tmp_path: Path) -> None:
-    from starlette.testclient import TestClient
-
-    from neuralake.api.server import create_app
-
+def test_demo_catalog_through_the_api(
+    demo_catalog: Catalog, demo_lake: Path, serve_api: Callable[..., ApiServer]
+) -> None:
+    server = serve_api("examples.tpch.catalog:catalog", "--row-limit", "10000",
+                       env={"NEURALAKE_DEMO_LAKE": str(demo_lake)})  # fmt: skip
+    served = set(server.client.get("/api/schema").json())
+    assert served == set(demo_catalog.list_tables())  # function tables included
     names = {q.split(".", 1)[1] for q in demo_catalog.list_tables()}
-    with TestClient(create_app(demo_catalog, materialize=tmp_path / "snap")) as client:
-        served = set(client.get("/api/schema").json())
-        for table, filters in DEMO_CASES:
-            if table not in names:
-                continue
-            db = "tpch"
-            api_name = f"{db}_{table}"
-            assert api_name in served
-            want = demo_catalog.db(db).table(table, filters=filters).collect()
-            params = rest_params(filters)
-            assert params is not None
-            resp = client.get(f"/api/tables/{api_name}", params=params, headers={"Accept": ARROW})
-            assert_frame_equal(*_rows(resp, want), check_exact=False)
-            resp = client.post("/api/sql", content=sql_for(api_name, filters, 10_000),
-                               headers={"Accept": ARROW})  # fmt: skip
-            assert_frame_equal(*_rows(resp, want), check_exact=False)
+    for table, filters in DEMO_CASES:
+        if table not in names:
+            continue
+        want = demo_catalog.table(f"tpch.{table}", filters=filters).collect()
+        params = rest_params(filters)
+        assert params is not None
+        resp = server.client.get(f"/api/tables/tpch.{table}", params=params,
+                                 headers={"Accept": ARROW})  # fmt: skip
+        assert_frame_equal(*_rows(resp, want), check_exact=False)
+        resp = server.client.post("/api/sql", content=sql_for("tpch", table, filters, 10_000),
+                                  headers={"Accept": ARROW})  # fmt: skip
+        assert_frame_equal(*_rows(resp, want), check_exact=False)

@@ -51,7 +51,7 @@ def test_big_shards_split_and_keep_exact_names_reachable(tmp_path: Path) -> None
     assert index == {"catalogs": ["c"], "roots": ["or"]}
 
 
-def test_api_snippet_only_for_delta_and_parquet(sample_catalog: Catalog, tmp_path: Path) -> None:
+def test_api_snippet_for_every_table(sample_catalog: Catalog, tmp_path: Path) -> None:
     out = tmp_path / "site"
     build_site([(sample_catalog, SAMPLE_REF)], out, progress=False, api_url=API)
     orders = (out / "sample" / "sales" / "orders.html").read_text()
@@ -59,14 +59,14 @@ def test_api_snippet_only_for_delta_and_parquet(sample_catalog: Catalog, tmp_pat
     # the URL is shell-quoted and then HTML-escaped (the apostrophe never reaches the page raw)
     assert "data.example.com/it" in orders
     assert "it's" not in orders
-    assert "/api/tables/sales_orders" in html.unescape(orders)
+    assert "/api/tables/sales.orders" in html.unescape(orders)
     assert "filter[o_status]=" in html.unescape(orders)
     customers = (out / "sample" / "sales" / "customers.html").read_text()
     assert "HTTP API (curl)" in customers  # parquet; its `in` filter goes through /api/sql
     assert "/api/sql" in html.unescape(customers)
     nation = (out / "sample" / "ref" / "nation.html").read_text()
-    assert "HTTP API (curl)" not in nation
-    assert "serves only Delta and Parquet tables" in nation
+    assert "HTTP API (curl)" in nation  # the API serves function tables too
+    assert "/api/tables/ref.nation" in html.unescape(nation)
     plain = tmp_path / "plain"
     build_site([(sample_catalog, SAMPLE_REF)], plain, progress=False)
     assert "curl" not in (plain / "sample" / "sales" / "orders.html").read_text()

@@ -1,13 +1,12 @@
-"""The read-only SQL/REST API: ROAPI behind a SELECT-only guard.
+"""The read-only SQL/REST API: the catalog's own SQL engine in killable worker processes.
 
-Heavy pieces (Starlette, uvicorn, httpx, sqlglot) are imported only when used, so the catalog
-site can import :func:`curl_snippet` and the CLI the defaults (:data:`DEFAULT_ROW_LIMIT`,
-:data:`DEFAULT_TIMEOUT_SECONDS`, :data:`DEFAULT_MAX_SQL_CHARS`) without them.
+Heavy pieces (Starlette, uvicorn) are imported only when used, so the catalog site can import
+:func:`curl_snippet` and the CLI the defaults without them.
 
 Example:
     >>> from neuralake.api import curl_snippet
     >>> curl_snippet("http://127.0.0.1:8080", "tpch", "nation", []).splitlines()[0]
-    "curl -sG 'http://127.0.0.1:8080/api/tables/tpch_nation' \\\\"
+    "curl -sG 'http://127.0.0.1:8080/api/tables/tpch.nation' \\\\"
 """
 
 from __future__ import annotations
@@ -15,43 +14,40 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from neuralake.api.defaults import (
+    DEFAULT_MAX_QUEUED,
     DEFAULT_MAX_SQL_CHARS,
+    DEFAULT_MEMORY_MB,
     DEFAULT_ROW_LIMIT,
     DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_WORKERS,
 )
 from neuralake.api.snippets import curl_snippet
 
 if TYPE_CHECKING:
-    from neuralake.api.guard import QueryRejectedError, check_rest_params, check_sql
-    from neuralake.api.process import RoapiError, RoapiProcess
     from neuralake.api.server import ApiConfigError, ApiSettings, create_app, serve
+    from neuralake.api.workers import WorkerStartError
 
 __all__ = [
+    "DEFAULT_MAX_QUEUED",
     "DEFAULT_MAX_SQL_CHARS",
+    "DEFAULT_MEMORY_MB",
     "DEFAULT_ROW_LIMIT",
     "DEFAULT_TIMEOUT_SECONDS",
+    "DEFAULT_WORKERS",
     "ApiConfigError",
     "ApiSettings",
-    "QueryRejectedError",
-    "RoapiError",
-    "RoapiProcess",
-    "check_rest_params",
-    "check_sql",
+    "WorkerStartError",
     "create_app",
     "curl_snippet",
     "serve",
 ]
 
 _LAZY = {
-    "QueryRejectedError": "neuralake.api.guard",
-    "check_rest_params": "neuralake.api.guard",
-    "check_sql": "neuralake.api.guard",
-    "RoapiError": "neuralake.api.process",
-    "RoapiProcess": "neuralake.api.process",
     "ApiConfigError": "neuralake.api.server",
     "ApiSettings": "neuralake.api.server",
     "create_app": "neuralake.api.server",
     "serve": "neuralake.api.server",
+    "WorkerStartError": "neuralake.api.workers",
 }
 
 

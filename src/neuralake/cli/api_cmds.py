@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from neuralake.api.defaults import DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT_SECONDS
+from neuralake.api.defaults import (
+    DEFAULT_MAX_QUEUED,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_ROW_LIMIT,
+    DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_WORKERS,
+)
 from neuralake.cli.options import LibraryDefault, command, json_parent, operands, resolve
 from neuralake.cli.output import STDOUT, Report, write_text
 
@@ -45,16 +51,17 @@ def cmd_roapi(ns: argparse.Namespace, ctx: Context) -> Report:
 def cmd_api_serve(ns: argparse.Namespace, ctx: Context) -> None:
     from neuralake.api.server import serve
 
+    ctx.catalog()  # load it here first: a broken catalog is a one-line error, not a worker's
     serve(
-        ctx.catalog(),
+        ctx.reference(),
         host=ns.host,
         port=ns.port,
         token_env=ns.token_env,
         row_limit=ns.row_limit,
         timeout=ns.timeout,
-        materialize=ns.materialize,
-        reload_interval=ns.reload_interval,
-        roapi_bin=ns.roapi_bin,
+        workers=ns.workers,
+        memory_mb=ns.memory_mb,
+        max_queued=ns.max_queued,
     )
 
 
@@ -78,15 +85,19 @@ def register(sub: Subparsers) -> None:
     api = sub.add_parser("api", help="serve the catalog as a read-only SQL/REST API")
     api_sub = api.add_subparsers(dest="api_command", required=True, metavar="COMMAND")
     p = command(api_sub, "serve", cmd_api_serve,
-                "start ROAPI and the read-only guard in front of it")  # fmt: skip
+                "serve catalog.sql and table reads over HTTP, each query in a killable worker")  # fmt: skip
     operands(p)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (anything but loopback needs --token-env)")  # fmt: skip
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--token-env", metavar="VAR", help="require the bearer token held in $VAR")
     p.add_argument("--row-limit", type=int, metavar="N", default=DEFAULT_ROW_LIMIT,
-                   help="most rows per request (default: %(default)s)")  # fmt: skip
+                   help="most rows per answer; more are cut and marked (default: %(default)s)")  # fmt: skip
     p.add_argument("--timeout", type=float, metavar="S", default=DEFAULT_TIMEOUT_SECONDS,
-                   help="seconds per request (default: %(default)g)")  # fmt: skip
-    p.add_argument("--materialize", metavar="DIR", help="serve snapshots of function tables")
-    p.add_argument("--reload-interval", type=float, metavar="S")
-    p.add_argument("--roapi-bin", metavar="PATH", help="path of the roapi binary")
+                   help="seconds per query before it is stopped (default: %(default)g)")  # fmt: skip
+    p.add_argument("--workers", type=int, metavar="N", default=DEFAULT_WORKERS,
+                   help="query worker processes (default: %(default)s)")  # fmt: skip
+    p.add_argument("--memory-mb", type=int, metavar="MB", default=DEFAULT_MEMORY_MB,
+                   help="memory per query before it is stopped (default: %(default)s)")  # fmt: skip
+    p.add_argument("--max-queued", type=int, metavar="N", default=DEFAULT_MAX_QUEUED,
+                   help="queries waiting for a worker before 429 (default: %(default)s)")  # fmt: skip

@@ -34,7 +34,12 @@ import polars as pl
 import yaml
 
 from neuralake.errors import NeuralakeError
-from neuralake.storage import StorageConfig, get_s3_storage_options, is_remote
+from neuralake.storage import (
+    StorageConfig,
+    get_s3_storage_options,
+    has_embedded_credentials,
+    is_remote,
+)
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
@@ -56,7 +61,7 @@ S3_ENVIRONMENT = (
     ("AWS_ALLOW_HTTP", "true for plain-HTTP endpoints"),
 )
 
-_ROAPI_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ROAPI_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: "$" allows a final "\n"
 _ARROW_TYPES: dict[type[pl.DataType], str] = {
     pl.String: "Utf8",
     pl.Int8: "Int8",
@@ -150,7 +155,7 @@ class RoapiExport:
         """The ROAPI config as a dict (what :meth:`to_yaml` writes)."""
         config: dict[str, Any] = {}
         if self.reload_interval:
-            # ROAPI refuses table reloads in its read-only mode; serve it behind the guard.
+            # ROAPI refuses table reloads in its read-only mode (its write paths then open too).
             config["disable_read_only"] = True
         config["tables"] = [t.to_dict(self.reload_interval) for t in self.tables]
         return config
@@ -206,7 +211,7 @@ def to_yaml(value: Any) -> str:
 def roapi_name(database: str, table: Table) -> str:
     """The ROAPI table name: ``extra["roapi_name"]`` or ``db_table``."""
     name = str(table.extra.get("roapi_name") or f"{database}_{table.name}")
-    if not _ROAPI_NAME.match(name):
+    if not _ROAPI_NAME.fullmatch(name):
         raise RoapiExportError(
             f"ROAPI name {name!r} of table '{database}.{table.name}' must be letters, digits "
             "and '_' (set extra['roapi_name'] to a valid name)."
@@ -229,7 +234,7 @@ def plan_roapi(
         materialize: Folder for Parquet snapshots of tables ROAPI cannot read (function
             tables, directory-partitioned Parquet); ``None`` skips those tables.
         reload_interval: Seconds between ROAPI table reloads (needs ROAPI's non-read-only mode,
-            so the config sets ``disable_read_only``; serve it behind the guard).
+            so the config sets ``disable_read_only``: never expose such a ROAPI to others).
         memory_threshold_bytes: Tables at most this big are loaded into ROAPI's memory.
         include_deprecated: Also export deprecated tables.
 
@@ -368,6 +373,12 @@ def _plan_table(
 ) -> tuple[RoapiTable | None, str]:
     """The table's entry (its own files, or a snapshot), or ``None`` and why it is skipped."""
     info = table.serving(cfg)
+    if info is not None and has_embedded_credentials(info.uri):
+        return None, (
+            "its location embeds credentials (user-info or a signed query string), which the "
+            "config would expose; use a plain s3:// location and pass credentials through "
+            "StorageConfig"
+        )
     if info is None:
         why = f"{table.table_type} tables have no data files ROAPI can read"
     elif info.format == "delta":

@@ -3,7 +3,7 @@
 :func:`bind` normalises and validates filters (``Filter``, lists, ``pl.Expr``, SQL predicate
 strings) against a schema once, into an immutable tree (:mod:`neuralake.predicate.tree`).
 Every consumer is a :class:`PredicateVisitor`: Polars expressions for scans, SQL for
-``catalog.sql`` snippets, Python snippets, ROAPI REST parameters and DataFusion SQL, delta-rs
+``catalog.sql`` and the API, Python snippets, the API's REST parameters, delta-rs
 partition filters and Parquet partition pins, so every surface selects the same rows.
 
 Example:
@@ -37,7 +37,7 @@ from neuralake.predicate.leaves import (
 from neuralake.predicate.partitions import PinnedPartitions, Pins, pinned_values
 from neuralake.predicate.polars import ToPolars, to_expr
 from neuralake.predicate.python import ToPython, py_value
-from neuralake.predicate.rest import ToDataFusionSql, ToRest
+from neuralake.predicate.rest import ToRest, parse_rest
 from neuralake.predicate.sql import ToSql, sql_ident, sql_literal
 from neuralake.predicate.tree import (
     AlwaysFalse,
@@ -84,7 +84,6 @@ __all__ = [
     "Predicate",
     "PredicateVisitor",
     "SetLeaf",
-    "ToDataFusionSql",
     "ToDeltaPartitionFilters",
     "ToDeltaScanSql",
     "ToPolars",
@@ -96,6 +95,7 @@ __all__ = [
     "dnf",
     "filter_columns",
     "or_",
+    "parse_rest",
     "pinned_values",
     "py_value",
     "sql_ident",

@@ -1,76 +1,58 @@
-"""ROAPI renderers: ``ToRest`` (``filter[col]op=value`` query parameters of
-``/api/tables/<name>``) and ``ToDataFusionSql`` (the ``WHERE`` condition for ``/api/sql``,
-which ROAPI runs with DataFusion)."""
+"""The API's REST filters: ``filter[col]OP=value`` query parameters of ``/api/tables/db.table``.
+
+``ToRest`` renders a predicate as such parameters and :func:`parse_rest` reads them back into
+:class:`~neuralake.filters.Filter` objects, so a rendered snippet and the server agree by
+construction. Values are written bare (``filter[o_orderdate]gt=1998-07-01``) and typed by the
+table's schema when parsed: ISO dates and times, decimals, ``true``/``false``, numbers; a
+string column takes the text as it is.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
-from neuralake.predicate.leaves import (
-    Contains,
-    EqualTo,
-    GreaterThan,
-    GreaterThanOrEqual,
-    In,
-    Includes,
-    IncludesAll,
-    IncludesAny,
-    IsNotNull,
-    IsNull,
-    LessThan,
-    LessThanOrEqual,
-    NotEqualTo,
-    NotIn,
-)
+import polars as pl
+
+from neuralake.errors import InvalidFilterError, did_you_mean
+from neuralake.filters import Filter, Op
 from neuralake.predicate.tree import (
     AlwaysFalse,
     AlwaysTrue,
     And,
     Comparison,
-    Leaf,
-    NotRenderableError,
     Or,
     PolarsExpr,
-    SetLeaf,
 )
 from neuralake.predicate.visitor import PredicateVisitor
 
-if TYPE_CHECKING:
-    from sqlglot import exp
-
 RestParams = list[tuple[str, str]]
 
-#: Operators ROAPI's REST endpoint understands, as ``filter[col]OP=value`` suffixes.
-REST_OPS = {"=": "", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
-_REST_NAME = re.compile(r"^[A-Za-z0-9_]+$")  # anything else would break `filter[...]`
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")  # DataFusion folds unquoted names to lower case
+#: Filter operators as ``filter[col]OP`` suffixes (no suffix is equality).
+REST_OPS: dict[Op, str] = {"=": "", "!=": "ne", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+_FROM_SUFFIX: dict[str, Op] = {suffix: op for op, suffix in REST_OPS.items()} | {"eq": "="}
+_PARAM = re.compile(r"filter\[([^\[\]]+)\]([a-z]*)")
 
 
-def rest_value(value: Any, dtype: Any = None) -> str | None:
-    """A filter value in ROAPI's REST syntax (``'quoted'`` string or number), else ``None``."""
+def rest_value(value: Any) -> str | None:
+    """A filter value as REST text, else ``None`` (no bare form parses back to it)."""
     if isinstance(value, bool):
-        return None
-    if dtype is not None and dtype.is_float() and value == 0:
-        return None  # ROAPI orders floats totally (-0.0 < 0.0); /api/sql corrects for it
-    if isinstance(value, float) and dtype is not None and dtype.is_integer():
-        if value % 1:
-            return None  # 1.5 matches no integer: the SQL form says so exactly
-        value = int(value)
-    if isinstance(value, int | float):
-        # ROAPI parses no sign, inf or nan in REST values; /api/sql takes them instead.
-        return repr(value) if value - value == 0 and value >= 0 else None
-    if isinstance(value, dt.date | dt.datetime):
-        value = value.isoformat()
+        return "true" if value else "false"
+    if isinstance(value, int | float | decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
     if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        return value
     return None
 
 
 class ToRest(PredicateVisitor[RestParams | None]):
-    """Render a conjunction of ``= < <= > >=`` comparisons as ROAPI REST query parameters;
-    ``None`` when REST cannot express the predicate (use :class:`ToDataFusionSql`)."""
+    """Render a conjunction of comparisons as REST query parameters; ``None`` when REST
+    cannot express the predicate (the SQL endpoint takes it instead)."""
 
     def visit_always_true(self, node: AlwaysTrue) -> RestParams | None:
         return []
@@ -85,9 +67,7 @@ class ToRest(PredicateVisitor[RestParams | None]):
             if part is None:
                 return None
             params.extend(part)
-        keys = [key for key, _ in params]
-        # ROAPI keeps only one value per parameter name: `k = 0 AND k = 1` would lose a term.
-        return params if len(set(keys)) == len(keys) else None
+        return params
 
     def visit_or(self, node: Or) -> RestParams | None:
         return None
@@ -96,153 +76,103 @@ class ToRest(PredicateVisitor[RestParams | None]):
         return None
 
     def _param(self, node: Comparison) -> RestParams | None:
-        value = rest_value(node.value, node.dtype)
-        if value is None or not _REST_NAME.match(node.column):
+        value = rest_value(node.value)
+        if value is None or not _PARAM.fullmatch(f"filter[{node.column}]"):
             return None
-        return [(f"filter[{node.column}]{REST_OPS[node.op]}", value)]
+        if isinstance(node.value, float) and node.dtype.is_integer():
+            return None  # 1.5 matches no integer, but the server would refuse "1.5" for one
+        suffix = REST_OPS[node.op]  # type: ignore[index]  # comparison leaves carry a comparison op
+        return [(f"filter[{node.column}]{suffix}", value)]
 
-    def visit_equal_to(self, node: EqualTo) -> RestParams | None:
-        return self._param(node)
-
-    def visit_less_than(self, node: LessThan) -> RestParams | None:
-        return self._param(node)
-
-    def visit_less_than_or_equal(self, node: LessThanOrEqual) -> RestParams | None:
-        return self._param(node)
-
-    def visit_greater_than(self, node: GreaterThan) -> RestParams | None:
-        return self._param(node)
-
-    def visit_greater_than_or_equal(self, node: GreaterThanOrEqual) -> RestParams | None:
-        return self._param(node)
+    visit_equal_to = visit_not_equal_to = _param
+    visit_less_than = visit_less_than_or_equal = _param
+    visit_greater_than = visit_greater_than_or_equal = _param
 
     def _none(self, node: Any) -> RestParams | None:
         return None
 
-    visit_not_equal_to = visit_in = visit_not_in = visit_contains = _none
+    visit_in = visit_not_in = visit_contains = _none
     visit_includes = visit_includes_any = visit_includes_all = _none
     visit_is_null = visit_is_not_null = _none
 
 
-class ToDataFusionSql(PredicateVisitor["exp.Expr"]):
-    """Render a predicate as a sqlglot condition for DataFusion (ROAPI's ``/api/sql``).
+def parse_rest(params: Iterable[tuple[str, str]], schema: pl.Schema, table: str) -> list[Filter]:
+    """The filters that ``filter[...]`` query parameters say (an AND), values typed by
+    ``schema``; other parameters are ignored (the caller checks them).
 
     Raises:
-        NotRenderableError: For a ``pl.Expr`` given directly.
+        InvalidFilterError: An unknown column or operator, or a value the column's type cannot
+            take (the message names the expected form).
     """
+    filters = []
+    for key, text in params:
+        m = _PARAM.fullmatch(key)
+        if m is None:
+            if key.startswith("filter"):
+                raise InvalidFilterError(
+                    f"Bad parameter {key!r} on table {table!r}: write filter[column]=value or "
+                    f"filter[column]OP=value with OP in {', '.join(sorted(_FROM_SUFFIX))}."
+                )
+            continue
+        column, suffix = m.groups()
+        if suffix not in _FROM_SUFFIX:
+            raise InvalidFilterError(
+                f"Unknown filter operator {suffix!r} in {key!r} on table {table!r}; use one of "
+                f"{', '.join(sorted(_FROM_SUFFIX))}, or POST the query to /api/sql."
+            )
+        if column not in schema:
+            raise InvalidFilterError(
+                f"Unknown filter column {column!r} on table {table!r}."
+                f"{did_you_mean(column, schema.names())} Valid columns: "
+                f"{', '.join(schema.names())}."
+            )
+        filters.append(Filter(column, _FROM_SUFFIX[suffix], _typed(text, schema[column], key)))
+    return filters
 
-    def __init__(self) -> None:
-        from sqlglot import exp  # imported on use: sqlglot takes longer to import than polars
 
-        self.exp = exp
+def _typed(text: str, dtype: pl.DataType, key: str) -> Any:
+    try:
+        if dtype.is_integer():
+            return int(text)
+        if dtype.is_float():
+            return float(text)
+        if isinstance(dtype, pl.Decimal):
+            return decimal.Decimal(text)
+        if dtype == pl.Boolean:
+            return {"true": True, "false": False}[text.lower()]
+        if dtype == pl.Date:
+            return dt.date.fromisoformat(text)
+        if isinstance(dtype, pl.Datetime):
+            return dt.datetime.fromisoformat(text)
+        if dtype == pl.Time:
+            return dt.time.fromisoformat(text)
+    except (ValueError, KeyError, decimal.InvalidOperation):
+        raise InvalidFilterError(
+            f"{key}={text!r}: the column is {dtype}; {_FORMS.get(_kind(dtype), 'a value of it')}"
+            " is expected."
+        ) from None
+    return text
 
-    def col(self, name: str) -> exp.Expr:
-        return self.exp.column(name, quoted=not _PLAIN.match(name))
 
-    def lit(self, value: Any) -> exp.Expr:
-        e = self.exp
-        out: exp.Expr
-        if isinstance(value, bool):
-            out = e.true() if value else e.false()
-        elif isinstance(value, int | float) and value - value != 0:  # inf / nan
-            out = e.cast(e.Literal.string(str(value)), "DOUBLE")
-        elif isinstance(value, int | float):
-            out = e.Literal.number(value)
-        elif isinstance(value, dt.date | dt.datetime):
-            out = e.Literal.string(value.isoformat())
-        else:
-            out = e.Literal.string(str(value))
-        return out
+_FORMS = {
+    "int": "an integer such as 42",
+    "float": "a number such as 1.5",
+    "decimal": "a decimal such as 12.50",
+    "bool": "true or false",
+    "date": "an ISO date such as 1998-07-01",
+    "datetime": "an ISO timestamp such as 1998-07-01T12:00:00",
+    "time": "an ISO time such as 12:00:00",
+}
 
-    def visit_always_true(self, node: AlwaysTrue) -> exp.Expr:
-        return self.exp.true()
 
-    def visit_always_false(self, node: AlwaysFalse) -> exp.Expr:
-        return self.exp.false()
-
-    def visit_and(self, node: And) -> exp.Expr:
-        return self.exp.and_(*(c.accept(self) for c in node.children))
-
-    def visit_or(self, node: Or) -> exp.Expr:
-        return self.exp.or_(*(c.accept(self) for c in node.children))
-
-    def visit_polars_expr(self, node: PolarsExpr) -> exp.Expr:
-        raise NotRenderableError(
-            f"The Polars expression {node} has no SQL form; pass Filter objects instead."
-        )
-
-    def _operand(self, node: Leaf, values: tuple[Any, ...]) -> exp.Expr:
-        """The column, as ``col + 0.0`` where a float column meets a zero: DataFusion orders
-        floats totally (``-0.0 < 0.0``), Polars does not, and adding 0.0 turns -0.0 into 0.0."""
-        col = self.col(node.column)
-        if node.dtype.is_float() and any(isinstance(v, int | float) and v == 0 for v in values):
-            return self.exp.Add(this=col, expression=self.exp.Literal.number(0.0))
-        return col
-
-    def _compare(self, node: Comparison, cls: Any) -> exp.Expr:
-        value = 0.0 if node.value == 0 and node.dtype.is_float() else node.value
-        this = self._operand(node, (value,))
-        return cls(this=this, expression=self.lit(value))  # type: ignore[no-any-return]
-
-    def _isin(self, node: SetLeaf) -> exp.Expr:
-        values = [0.0 if v == 0 and node.dtype.is_float() else v for v in node.matchable]
-        return self._operand(node, tuple(values)).isin(*(self.lit(v) for v in values))
-
-    def visit_equal_to(self, node: EqualTo) -> exp.Expr:
-        return self._compare(node, self.exp.EQ)
-
-    def visit_not_equal_to(self, node: NotEqualTo) -> exp.Expr:
-        return self._compare(node, self.exp.NEQ)
-
-    def visit_less_than(self, node: LessThan) -> exp.Expr:
-        return self._compare(node, self.exp.LT)
-
-    def visit_less_than_or_equal(self, node: LessThanOrEqual) -> exp.Expr:
-        return self._compare(node, self.exp.LTE)
-
-    def visit_greater_than(self, node: GreaterThan) -> exp.Expr:
-        return self._compare(node, self.exp.GT)
-
-    def visit_greater_than_or_equal(self, node: GreaterThanOrEqual) -> exp.Expr:
-        return self._compare(node, self.exp.GTE)
-
-    def visit_in(self, node: In) -> exp.Expr:
-        if not node.matchable:
-            return self.exp.false()
-        return self._isin(node)
-
-    def visit_not_in(self, node: NotIn) -> exp.Expr:
-        if not node.values:
-            return self.exp.true()
-        if not node.matchable:  # no value the column can hold: every non-null cell passes
-            return self.visit_is_not_null(IsNotNull(node.column, node.dtype))
-        return self.exp.not_(self._isin(node))
-
-    def visit_contains(self, node: Contains) -> exp.Expr:
-        # Anonymous keeps DataFusion's own names: sqlglot would rename strpos / array_has.
-        found = self.exp.Anonymous(
-            this="strpos", expressions=[self.col(node.column), self.lit(node.value)]
-        )
-        return self.exp.GT(this=found, expression=self.exp.Literal.number(0))
-
-    def _has(self, column: str, value: Any) -> exp.Expr:
-        return self.exp.Anonymous(this="array_has", expressions=[self.col(column), self.lit(value)])
-
-    def visit_includes(self, node: Includes) -> exp.Expr:
-        return self._has(node.column, node.value)
-
-    def visit_includes_any(self, node: IncludesAny) -> exp.Expr:
-        if not node.values:
-            return self.exp.false()
-        return self.exp.or_(*(self._has(node.column, v) for v in node.values))
-
-    def visit_includes_all(self, node: IncludesAll) -> exp.Expr:
-        if not node.values:
-            return self.visit_is_not_null(IsNotNull(node.column, node.dtype))
-        return self.exp.and_(*(self._has(node.column, v) for v in node.values))
-
-    def visit_is_null(self, node: IsNull) -> exp.Expr:
-        return self.exp.Is(this=self.col(node.column), expression=self.exp.null())
-
-    def visit_is_not_null(self, node: IsNotNull) -> exp.Expr:
-        return self.exp.not_(self.visit_is_null(IsNull(node.column, node.dtype)))
+def _kind(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float():
+        return "float"
+    if isinstance(dtype, pl.Decimal):
+        return "decimal"
+    if isinstance(dtype, pl.Datetime):
+        return "datetime"
+    names: dict[Any, str] = {pl.Boolean: "bool", pl.Date: "date", pl.Time: "time"}
+    return names.get(dtype, "")

@@ -31,6 +31,7 @@ from neuralake.export.site.names import NameIndex
 from neuralake.export.site.paths import RESERVED_ROOT, Slugs
 from neuralake.export.site.progress import Progress
 from neuralake.export.site.snippets import table_snippets
+from neuralake.storage import redact_uri
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
@@ -43,8 +44,6 @@ logger = logging.getLogger("neuralake")
 MARKER = ".neuralake-site"
 HISTORY_LIMIT = 10
 ASSETS = ("site.css", "site.js", "search-worker.js")
-#: Table types the read-only API (ROAPI) serves directly; function tables need materialising.
-API_TYPES = frozenset({"delta", "parquet"})
 #: Pagefind weights of a table's name, column names and owner; deprecated tables get the low ones
 #: so they rank below current tables.
 WEIGHTS = NS(name=10, column=6, owner=4)
@@ -220,28 +219,19 @@ class _Builder:
             snips = table_snippets(reference, meta.database, meta.name, table.docs_filters,
                                    table.docs_columns, schema)  # fmt: skip
         except InvalidFilterError as exc:
-            self.failed.append(f"{meta.qualified_name}: docs_filters: {exc}")
+            self.failed.append(redact_uri(f"{meta.qualified_name}: docs_filters: {exc}"))
             snips = table_snippets(reference, meta.database, meta.name, (), table.docs_columns)
         snippets = [
             NS(id="snippet-python", kind="python", title="Python", code=snips.python),
             NS(id="snippet-sql", kind="python-sql", title="SQL (Python)", code=snips.sql),
             NS(id="snippet-cli", kind="shell", title="Command line", code=snips.cli),
         ]
-        api_note = None
         if self.api_url:
-            if meta.type in API_TYPES:
-                from neuralake.api import curl_snippet
+            from neuralake.api import curl_snippet
 
-                code = curl_snippet(self.api_url, meta.database, meta.name,
-                                    table.docs_filters, name=table.extra.get("roapi_name"),
-                                    columns=table.docs_columns)  # fmt: skip
-                snippets.append(NS(id="snippet-api", kind="shell", title="HTTP API (curl)",
-                                   code=code))  # fmt: skip
-            else:
-                api_note = (
-                    f"The HTTP API serves only Delta and Parquet tables; this {meta.type} "
-                    "table is not available there unless it is materialised as one."
-                )
+            code = curl_snippet(self.api_url, meta.database, meta.name, table.docs_filters,
+                                columns=table.docs_columns)  # fmt: skip
+            snippets.append(NS(id="snippet-api", kind="shell", title="HTTP API (curl)", code=code))
         return self.t_table.render(
             root="../../",
             site_title=self.site_title,
@@ -254,12 +244,11 @@ class _Builder:
             columns=columns,
             columns_meta=" ".join(c.name for c in columns),
             description=markup.markdown(meta.description),
-            location=markup.strip_credentials(meta.location),
+            location=meta.location,  # TableMetadata drops embedded credentials
             source=self.sources.info(meta.source),
             fresh=fresh,
             history=history,
             snippets=snippets,
-            api_note=api_note,
             extra=_extra(dict(meta.extra)),
             search_text=markup.plain_text(meta.description),
             w=DEPRECATED_WEIGHTS if meta.deprecated else WEIGHTS,

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from neuralake.filters import Filter, FilterSpec
-from neuralake.predicate import AlwaysTrue, ToPython, ToSql, bind, sql_ident
+from neuralake.predicate import AlwaysTrue, ToPython, bind
 from neuralake.predicate.python import py_str
 
 if TYPE_CHECKING:
     import polars as pl
 
-_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+# Used with fullmatch: "$" would accept a reference ending in "\n".
+_REF = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*")
 PLACEHOLDER_IMPORT = (
     "# Replace with your catalog's import, e.g.: from my_package.catalog import catalog\n"
 )
@@ -39,7 +40,7 @@ class Snippets:
 
 def parse_reference(reference: str | None) -> tuple[str, str] | None:
     """``("package.module", "attr")`` from ``"package.module:attr"`` (``None`` if unusable)."""
-    if not reference or not _REF.match(reference):
+    if not reference or not _REF.fullmatch(reference):
         return None
     module, attr = reference.split(":")
     return module, attr
@@ -52,16 +53,11 @@ def sql_query(
     columns: Sequence[str] | None,
     schema: pl.Schema | None = None,
 ) -> str:
-    """``SELECT ... FROM db.table WHERE ... LIMIT 10`` for the table's docs filters/columns.
+    """``SELECT ... FROM db.table WHERE ... LIMIT 10`` for the table's docs filters/columns (the
+    text ``catalog.sql`` and the API run alike); ``schema`` validates the filters when given."""
+    from neuralake.api.snippets import sql_for
 
-    ``schema`` validates the filters when given.
-    """
-    cols = ", ".join(sql_ident(c) for c in columns) if columns else "*"
-    query = f"SELECT {cols} FROM {sql_ident(database)}.{sql_ident(table)}"
-    pred = bind(filters, schema, table=f"{database}.{table}")
-    if not isinstance(pred, AlwaysTrue):
-        query += " WHERE " + pred.accept(ToSql())
-    return query + " LIMIT 10"
+    return sql_for(database, table, filters, 10, schema, columns=columns)
 
 
 def _imports(module_attr: tuple[str, str] | None, code: str, uses_filter: bool) -> str:

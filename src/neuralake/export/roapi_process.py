@@ -1,8 +1,10 @@
-"""Run the ROAPI server binary as a child process on loopback ports.
+"""Run the ROAPI server binary on an exported config, as a child process on loopback ports.
 
-ROAPI listens for HTTP, Postgres wire and FlightSQL traffic; all three are bound to free ports on
-``127.0.0.1`` so that only the guard (and local processes) can reach them. Object storage
-settings are passed in the child's environment only, never in ``os.environ`` of this process.
+For trying an export (``neuralake roapi``) locally; the read-only API does not use ROAPI.
+ROAPI listens for HTTP, Postgres wire and FlightSQL traffic, and every one of them accepts
+``INSERT`` and ``COPY ... TO`` (which writes files) from any local user: all three are bound to
+free ports on ``127.0.0.1``, and the process stops with its owner. Object storage settings are
+passed in the child's environment only, never in ``os.environ`` of this process.
 
 Example:
     >>> proc = RoapiProcess(plan.to_dict(), env=roapi_environment(catalog, plan))  # doctest: +SKIP
