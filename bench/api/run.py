@@ -57,6 +57,30 @@ def timed(fn: Callable[[int], None], n: int, warmup: int) -> list[float]:
     return out
 
 
+def paired(catalog: Any, client: httpx.Client, kind: str, sql: Callable[[str, str, int], str],
+           args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
+    """In-process and API runs of the same queries, alternating so both see the same load; the
+    API's ``Server-Timing`` says how much of its time the worker spent on the query."""
+    times: dict[str, list[float]] = {"catalog.sql": [], "api": [], "api worker": []}
+    for i in range(args.warmup + args.requests):
+        text = sql(kind, "tpch.orders", i)
+        sides = ["catalog.sql", "api"] if i % 2 else ["api", "catalog.sql"]
+        for side in sides:
+            t0 = time.perf_counter()
+            if side == "api":
+                r = client.post("/api/sql", content=text)
+                assert r.status_code == 200, r.text
+                assert r.json()["rows"], r.text
+                worker = float(r.headers["server-timing"].split("dur=")[1])
+            else:
+                catalog.sql(text).collect()
+            if i >= args.warmup:
+                times[side].append((time.perf_counter() - t0) * 1000)
+                if side == "api":
+                    times["api worker"].append(worker)
+    return {side: summary(t) for side, t in times.items()}
+
+
 def summary(times: list[float]) -> dict[str, float]:
     times = sorted(times)
     return {"median_ms": round(statistics.median(times), 2),
@@ -83,7 +107,7 @@ def throughput(base: str, body: Callable[[int], str], seconds: float, clients: i
     return round(total / (time.monotonic() - t0), 1)
 
 
-def start_api(lake: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_api(lake: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     import socket
 
     with socket.socket() as s:
@@ -93,7 +117,7 @@ def start_api(lake: Path) -> tuple[subprocess.Popen[bytes], str]:
            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "src")])}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "neuralake", "-c", "examples.tpch.catalog:catalog", "api", "serve",
-         "--port", str(port), "--workers", "2"],
+         "--port", str(port), "--workers", "2", *extra],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -142,18 +166,7 @@ def main() -> int:
     try:
         with httpx.Client(base_url=base, trust_env=False, timeout=60) as client:
             for kind in ("point", "aggregate"):
-                inproc = timed(lambda i, k=kind: catalog.sql(sql(k, "tpch.orders", i)).collect(),
-                               args.requests, args.warmup)  # fmt: skip
-
-                def api(i: int, k: str = kind) -> None:
-                    r = client.post("/api/sql", content=sql(k, "tpch.orders", i))
-                    assert r.status_code == 200, r.text
-                    assert r.json()["rows"], r.text
-
-                results["latency"][kind] = {
-                    "catalog.sql": summary(inproc),
-                    "api": summary(timed(api, args.requests, args.warmup)),
-                }
+                results["latency"][kind] = paired(catalog, client, kind, sql, args)
             rest = timed(
                 lambda i: client.get("/api/tables/tpch.orders",
                                      params={"filter[o_orderkey]": str(keys[i % len(keys)])}),
@@ -167,6 +180,7 @@ def main() -> int:
     finally:
         stop(proc)
 
+    results["memory_bomb"] = memory_bomb(lake)
     results["roapi"] = roapi_latency(catalog, sql, args.requests, args.warmup)
     ok = True
     for kind in ("point", "aggregate"):
@@ -201,6 +215,14 @@ def main() -> int:
             )
     lines += ["", "| query | API throughput, 8 concurrent clients |", "|---|---:|"]
     lines += [f"| {k} | {v} req/s |" for k, v in results["throughput_rps"].items()]
+    bomb = results["memory_bomb"]
+    lines += [
+        "",
+        f"Memory bomb (`{BOMB}`) on a server with `--memory-mb {BOMB_MB}`: answered "
+        f"{bomb['status']} after {bomb['seconds']} s; peak resident memory of the server "
+        f"{bomb['server_peak_mb']} MB and of its busiest worker {bomb['worker_peak_mb']} MB; the "
+        f"next query was answered {bomb['next_status']} in {bomb['next_ms']} ms.",
+    ]
     lines += [
         "",
         "API median vs in-process `catalog.sql(...).collect()`: "
@@ -216,6 +238,57 @@ def main() -> int:
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+BOMB = "SELECT DISTINCT a.o_orderkey, b.o_orderkey AS k2 FROM tpch.orders a, tpch.orders b"
+BOMB_MB = 1024
+
+
+def memory_bomb(lake: Path) -> dict[str, Any]:
+    """Resident memory of the server and its workers while a memory bomb runs and is stopped."""
+    import threading
+
+    def rss_mb(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+        except OSError:
+            return 0
+
+    def children(pid: int) -> list[int]:
+        try:
+            return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
+
+    proc, base = start_api(lake, "--memory-mb", str(BOMB_MB))
+    peaks = {"server": 0, "worker": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peaks["server"] = max(peaks["server"], rss_mb(proc.pid))
+            for child in children(proc.pid):
+                peaks["worker"] = max(peaks["worker"], rss_mb(child))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        with httpx.Client(base_url=base, trust_env=False, timeout=120) as client:
+            t0 = time.perf_counter()
+            r = client.post("/api/sql", content=BOMB)
+            seconds = round(time.perf_counter() - t0, 2)
+            t1 = time.perf_counter()
+            after = client.post("/api/sql", content="SELECT count(*) AS n FROM tpch.nation")
+            next_ms = round((time.perf_counter() - t1) * 1000, 1)
+    finally:
+        done.set()
+        sampler.join()
+        stop(proc)
+    return {"status": r.status_code, "seconds": seconds, "server_peak_mb": peaks["server"],
+            "worker_peak_mb": peaks["worker"], "next_status": after.status_code,
+            "next_ms": next_ms}  # fmt: skip
 
 
 def roapi_latency(catalog: Any, sql: Callable[[str, str, int], str], n: int,

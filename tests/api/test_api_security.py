@@ -225,6 +225,19 @@ def test_memory_bomb_is_stopped_with_507(strict: ApiServer) -> None:
     _wait_for_workers(strict, 2)
 
 
+def test_a_crashed_worker_loses_one_query_not_the_server(strict: ApiServer) -> None:
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(strict.client.post, "/api/sql", content=SLOW)
+        time.sleep(1.0)
+        for pid in strict.workers():  # as the kernel's OOM killer would
+            os.kill(pid, signal.SIGKILL)
+        resp = running.result()
+    assert resp.status_code == 500
+    assert resp.json()["error"] == "worker_crashed"
+    _wait_for_workers(strict, 2)
+    assert _served_quickly(strict.client) < 1.0
+
+
 def test_concurrent_requests_get_answers_or_429(strict: ApiServer) -> None:
     def one(i: int) -> int:
         with httpx.Client(base_url=strict.base, trust_env=False, timeout=60) as c:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
@@ -85,6 +86,8 @@ class Reply:
     media: str = JSON
     truncated: bool = False
     rows: int = 0
+    #: Milliseconds the worker spent planning, running and encoding the query.
+    elapsed_ms: float = 0.0
 
     @classmethod
     def error(cls, status: int, kind: str, message: str) -> Reply:
@@ -95,6 +98,12 @@ class Reply:
 
 def execute(catalog: Catalog, job: Job, row_limit: int) -> Reply:
     """Run ``job``; every failure becomes an error reply (the worker survives it)."""
+    started = time.perf_counter()
+    reply = _execute(catalog, job, row_limit)
+    return replace(reply, elapsed_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+def _execute(catalog: Catalog, job: Job, row_limit: int) -> Reply:
     try:
         if job.kind == "tables":
             return Reply(200, json.dumps(describe_tables(catalog)).encode())

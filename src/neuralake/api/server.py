@@ -121,8 +121,10 @@ class Api:
         from starlette.responses import Response
 
         reply: Reply = await self.pool.run(job)
-        headers = {"X-Neuralake-Truncated": "true" if reply.truncated else "false",
-                   "X-Neuralake-Rows": str(reply.rows)} if reply.status == 200 else {}  # fmt: skip
+        headers = {"Server-Timing": f"query;dur={reply.elapsed_ms}"}
+        if reply.status == 200:
+            headers["X-Neuralake-Truncated"] = "true" if reply.truncated else "false"
+            headers["X-Neuralake-Rows"] = str(reply.rows)
         if reply.status in (429, 503):
             headers["Retry-After"] = "1"
         return Response(reply.body, status_code=reply.status, media_type=reply.media,

@@ -61,7 +61,7 @@ class Limits:
     Attributes:
         row_limit: Most rows one answer holds.
         timeout: Seconds a query may run before its worker is killed.
-        memory_bytes: Resident memory a worker may grow by while it runs a query.
+        memory_bytes: Resident memory a worker may grow by while it runs one query.
     """
 
     row_limit: int
@@ -73,7 +73,7 @@ class Limits:
 class _Worker:
     process: BaseProcess
     conn: Connection
-    base_rss: int = 0
+    job_rss: int = 0  # resident memory when its current query started
     busy: bool = False
     over_memory: bool = field(default=False)
 
@@ -129,7 +129,7 @@ class WorkerPool:
             for worker in started:
                 worker.kill()
             raise
-        self._tasks.add(asyncio.create_task(self._watch_memory()))
+        self._tasks.add(asyncio.create_task(self._watch()))
 
     async def close(self) -> None:
         """Kill every worker (queries in flight are answered 503)."""
@@ -161,14 +161,15 @@ class WorkerPool:
         timeout = self.limits.timeout
         started = time.monotonic()
         try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout)
+            worker = await asyncio.wait_for(self._free_worker(), timeout)
         except TimeoutError:
             return Reply.error(503, "busy", "No query worker became free in time; retry.")
         loop = asyncio.get_running_loop()
-        worker.busy = True
-        worker.conn.send(job)
         left = max(0.1, timeout - (time.monotonic() - started))
         try:
+            worker.job_rss = _rss(worker.pid)
+            worker.busy = True
+            worker.conn.send(job)
             reply: Reply = await asyncio.wait_for(
                 loop.run_in_executor(self._threads, worker.conn.recv), left
             )
@@ -186,6 +187,15 @@ class WorkerPool:
         worker.busy = False
         self._idle.put_nowait(worker)
         return reply
+
+    async def _free_worker(self) -> _Worker:
+        """The next idle worker that is still alive (a dead one is replaced on the way)."""
+        while True:
+            worker = await self._idle.get()
+            if worker.process.is_alive():
+                return worker
+            if worker in self._all:
+                self._replace(worker)
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -214,7 +224,6 @@ class WorkerPool:
             raise WorkerStartError(f"A query worker did not start: {type(exc).__name__}.") from exc
         if status != "ready":
             raise WorkerStartError(f"A query worker could not load the catalog: {detail}")
-        worker.base_rss = int(detail)
         self._idle.put_nowait(worker)
 
     def _replace(self, worker: _Worker) -> None:
@@ -239,11 +248,15 @@ class WorkerPool:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
-    async def _watch_memory(self) -> None:
+    async def _watch(self) -> None:
+        """Kill busy workers past the memory budget; replace idle workers that died (killed by
+        the OOM killer or by hand): they would otherwise fail the next query."""
         while True:
             await asyncio.sleep(_POLL_SECONDS)
             for worker in list(self._all):
-                if worker.busy and _rss(worker.pid) - worker.base_rss > self.limits.memory_bytes:
+                if not worker.busy and not worker.process.is_alive():
+                    self._replace(worker)
+                elif worker.busy and _rss(worker.pid) - worker.job_rss > self.limits.memory_bytes:
                     worker.over_memory = True
                     with contextlib.suppress(OSError):
                         worker.process.kill()  # the waiting request answers 507
@@ -276,7 +289,7 @@ def _serve(
         conn.send(("failed", f"{type(exc).__name__}: {exc}".splitlines()[0]))
         return
     _cap_address_space(limits.memory_bytes)
-    conn.send(("ready", _rss(os.getpid())))
+    conn.send(("ready", os.getpid()))
     while True:
         try:
             job = conn.recv()
