@@ -195,7 +195,7 @@ def test_unknown_operator_names_column_and_choices() -> None:
         (Filter("n", "in", [1, "2"]), r"'n' in '2'.*column 'n' of type Int64"),
         (Filter("s", "=", 1), r"int value does not fit column 's'.*String"),
         (Filter("n", "=", True), r"bool value does not fit column 'n'"),
-        (Filter("d", "=", "2024-01-01"), r"column 'd' of type Date"),
+        (Filter("d", "=", "01/02/2024"), r"column 'd' is a Date column.*not an ISO date"),
         (Filter("d", "=", dt.datetime(2024, 1, 1)), r"column 'd' of type Date"),
         (Filter("b", "=", 1), r"column 'b' of type Boolean"),
         (Filter("n", "contains", "1"), r"'contains' needs a string column.*'n'"),

@@ -514,3 +514,59 @@ def test_rest_repeats_a_parameter_for_two_terms() -> None:
         ("filter[k]gt", "0"),
         ("filter[k]lt", "5"),
     ]
+
+
+# -- ISO strings for date and datetime columns ----------------------------------------------------
+
+STAMPED = DATA.with_columns(
+    ts=pl.Series([dt.datetime(2024, 1, d, 12) for d in (1, 2, 3, 4, 5)]),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        (Filter("d", ">", "2024-01-03"), Filter("d", ">", dt.date(2024, 1, 3))),
+        (Filter("d", "in", ["2024-01-01", "2024-01-05"]),
+         Filter("d", "in", [dt.date(2024, 1, 1), dt.date(2024, 1, 5)])),
+        (Filter("ts", "<=", "2024-01-02T12:00:00"), Filter("ts", "<=", dt.datetime(2024, 1, 2, 12))),
+        (Filter("ts", ">=", "2024-01-04"), Filter("ts", ">=", dt.datetime(2024, 1, 4))),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_iso_strings_bind_as_dates_for_every_renderer(text: Filter, typed: Filter) -> None:
+    from neuralake.predicate import parse_rest
+
+    schema = STAMPED.schema
+    pred = bind([text], schema)
+    assert pred == bind([typed], schema)  # parsed once, at bind time
+    rows = sorted(STAMPED.filter(pred.accept(ToPolars()))["id"].to_list())
+    assert rows
+    assert rows != [1, 2, 3, 4, 5]
+    catalog = Catalog({"db": Database([FunctionTable(lambda: STAMPED.lazy(), name="t")])})
+    condition = pred.accept(ToSql())
+    sql = catalog.sql(f"SELECT id FROM db.t WHERE {condition}").collect()["id"].to_list()
+    assert sorted(sql) == rows
+    rest = pred.accept(ToRest())
+    assert rest == bind([typed], schema).accept(ToRest())
+    if text.op != "in":  # REST has no form for 'in'
+        assert rest is not None
+        assert bind(parse_rest(rest, schema, "db.t"), schema) == pred
+    code = pred.accept(ToPython())
+    assert "datetime." in code
+    assert bind(eval(code, {"Filter": Filter, "datetime": dt}), schema) == pred
+
+
+@pytest.mark.parametrize(
+    ("flt", "message"),
+    [
+        (Filter("d", ">", "01/02/2024"), r"'d'.*not an ISO date\. Pass datetime\.date\(1998, 7, 1\)"),
+        (Filter("d", "=", "2024-13-01"), r"not an ISO date.*or '1998-07-01'"),
+        (Filter("d", "=", "2024-01-01T10:00"), "not an ISO date"),
+        (Filter("ts", "in", ["2024-01-01", "soon"]), r"'soon'.*not an ISO datetime.*datetime\.datetime"),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_non_iso_strings_for_date_columns_say_what_to_pass(flt: Filter, message: str) -> None:
+    with pytest.raises(InvalidFilterError, match=message):
+        bind([flt], STAMPED.schema, table="db.t")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -50,7 +51,7 @@ def bind_filter(f: Filter, schema: pl.Schema | None, where: str) -> Leaf:
         raise InvalidFilterError(unknown_column(f.column, schema, where))
     else:
         dtype = schema[f.column]
-        _check(f, dtype, where)
+        f = _check(f, dtype, where)
     cls = LEAVES[f.op]
     if issubclass(cls, IsNull | IsNotNull):
         return cls(f.column, dtype)
@@ -60,9 +61,10 @@ def bind_filter(f: Filter, schema: pl.Schema | None, where: str) -> Leaf:
     return cls(f.column, dtype, value=f.value)
 
 
-def _check(f: Filter, dtype: pl.DataType, where: str) -> None:
+def _check(f: Filter, dtype: pl.DataType, where: str) -> Filter:
+    """``f`` with its value checked, ISO strings for date/datetime columns parsed."""
     if f.op in _NULL_OPS:
-        return
+        return f
     if f.op.startswith("includes"):
         if not isinstance(dtype, pl.List | pl.Array):
             raise InvalidFilterError(
@@ -71,9 +73,9 @@ def _check(f: Filter, dtype: pl.DataType, where: str) -> None:
             )
         inner = dtype.inner
         assert inner is not None
-        for v in (f.value,) if f.op == "includes" else f.value:
-            _check_value(f, inner, v, where)
-        return
+        if f.op == "includes":
+            return replace(f, value=_check_value(f, inner, f.value, where))
+        return replace(f, value=tuple(_check_value(f, inner, v, where) for v in f.value))
     if f.op == "contains":
         if not isinstance(dtype, pl.String | pl.Categorical | pl.Enum) or not isinstance(
             f.value, str
@@ -82,9 +84,10 @@ def _check(f: Filter, dtype: pl.DataType, where: str) -> None:
                 f"Filter 'contains' needs a string column and a string value; "
                 f"column {f.column!r}{where} is {dtype}, value is {f.value!r}."
             )
-        return
-    for v in f.value if f.op in ("in", "not in") else (f.value,):
-        _check_value(f, dtype, v, where)
+        return f
+    if f.op in ("in", "not in"):
+        return replace(f, value=tuple(_check_value(f, dtype, v, where) for v in f.value))
+    return replace(f, value=_check_value(f, dtype, f.value, where))
 
 
 def _accepts(dtype: Any, value: Any) -> bool:
@@ -107,12 +110,33 @@ def _accepts(dtype: Any, value: Any) -> bool:
     return False
 
 
-def _check_value(f: Filter, dtype: Any, value: Any, where: str) -> None:
+def _check_value(f: Filter, dtype: Any, value: Any, where: str) -> Any:
+    """``value`` if the column can hold it; an ISO string for a date/datetime column parsed
+    here, once, so every renderer sees the typed value."""
+    if isinstance(value, str) and isinstance(dtype, pl.Date | pl.Datetime):
+        return _parse_iso(f, dtype, value, where)
     if not _accepts(dtype, value):
         raise InvalidFilterError(
             f"Filter {f.column!r} {f.op} {value!r}{where}: a {type(value).__name__} value does not "
             f"fit column {f.column!r} of type {dtype}. Pass a value of the column's type."
         )
+    return value
+
+
+def _parse_iso(f: Filter, dtype: Any, value: str, where: str) -> dt.date:
+    is_date = isinstance(dtype, pl.Date)
+    try:
+        return dt.date.fromisoformat(value) if is_date else dt.datetime.fromisoformat(value)
+    except ValueError:
+        kind, example = (
+            ("date", "datetime.date(1998, 7, 1) or '1998-07-01'")
+            if is_date
+            else ("datetime", "datetime.datetime(1998, 7, 1, 12, 0) or '1998-07-01T12:00:00'")
+        )
+        raise InvalidFilterError(
+            f"Filter {f.column!r} {f.op} {value!r}{where}: column {f.column!r} is a {dtype} "
+            f"column and {value!r} is not an ISO {kind}. Pass {example}."
+        ) from None
 
 
 def _implied_dtype(f: Filter) -> pl.DataType:

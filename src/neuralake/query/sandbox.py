@@ -311,6 +311,28 @@ def engine_sql(tree: exp.Expr) -> str:
         raise SQLError(_too_deep()) from None
 
 
+def name_columns(tree: exp.Expr) -> exp.Expr:
+    """Alias every unaliased output column that calls a function with its SQL text.
+
+    Polars names such a column after its first input (``count(*)`` is ``len``, ``sum(x)`` is
+    ``x``); SQL engines name it after the expression. The name is the expression in lower-case
+    function spelling, as DuckDB writes it, except that ``count(*)`` keeps its SQL spelling
+    (DuckDB says ``count_star()``). Changes ``tree`` in place and returns it.
+
+    Example:
+        >>> engine_sql(name_columns(check_query("SELECT count(*), SUM(n) AS s FROM db.t")))
+        'SELECT COUNT(*) AS "count(*)", SUM(n) AS s FROM db.t'
+    """
+    query = tree.expression if isinstance(tree, exp.Command) else tree
+    for select in query.find_all(exp.Select):
+        for i, column in enumerate(select.expressions):
+            if isinstance(column, exp.Alias | exp.Column | exp.Star) or not column.find(exp.Func):
+                continue
+            name = column.sql(dialect=DIALECT, normalize_functions="lower", comments=False)
+            select.expressions[i] = exp.alias_(column.copy(), name, quoted=True)
+    return tree
+
+
 def is_allowed_function(node: exp.Func) -> bool:
     """Whether the sandbox lets ``node`` be called: its sqlglot class is allowed, or it is an
     ``exp.Anonymous`` whose ASCII name is in :data:`ALLOWED_NAMES`."""

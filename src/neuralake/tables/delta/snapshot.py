@@ -86,7 +86,50 @@ def open_snapshot(
         )
     with translated(target, f"load version {version if when is None else when.isoformat()}"):
         table.load_as_version(when if when is not None else version)  # type: ignore[arg-type]
+    if when is not None:
+        check_not_before(table, when, target)
     return table
+
+
+def check_not_before(table: DeltaTable, when: dt.datetime, target: DeltaTarget) -> None:
+    """Refuse an ``as_of`` earlier than the commit it loaded: delta-rs loads the oldest commit
+    for a time before the table existed, which would show rows that did not exist yet.
+
+    delta-rs never loads a commit later than ``when`` otherwise, so only the loaded commit's
+    own time is read, from its JSON file (``history()`` of an older snapshot mislabels its
+    versions in deltalake 1.x).
+    """
+    loaded = table.version()
+    first_time = _commit_time(target, loaded)
+    # Storage may keep a commit file's time to the second (S3), and delta-rs resolves as_of by
+    # that time: only a time before that second is surely before the commit.
+    if first_time is None or when >= first_time.replace(microsecond=0):
+        return
+    raise InvalidParameterError(
+        f"Table {target.label!r}: as_of={when.isoformat()} is before its first commit (version "
+        f"{loaded} at {first_time.isoformat()}), so the table did not exist then. Pass an "
+        "as_of at or after that time, or a version=, as listed by history()."
+    )
+
+
+def _commit_time(target: DeltaTarget, version: int) -> dt.datetime | None:
+    """The ``commitInfo`` time of one commit, or ``None`` if it has none (or is unreadable)."""
+    import json
+
+    from neuralake.storage import arrow_filesystem
+
+    uri = f"{target.uri.rstrip('/')}/_delta_log/{version:020d}.json"
+    try:
+        fs, path = arrow_filesystem(uri, target.cfg)
+        with fs.open_input_stream(path) as stream:
+            lines = stream.read().decode().splitlines()
+        for line in lines:
+            info = json.loads(line).get("commitInfo") if line.strip() else None
+            if isinstance(info, dict) and isinstance(info.get("timestamp"), int):
+                return dt.datetime.fromtimestamp(info["timestamp"] / 1000, tz=dt.UTC)
+    except (OSError, ValueError):  # a checkpointed-away commit: nothing to compare with
+        return None
+    return None
 
 
 def exists(target: DeltaTarget) -> bool:
