@@ -214,3 +214,77 @@ def test_read_is_lazy_until_collect() -> None:
     assert calls == []  # planning the read computed nothing
     assert lf.collect()["s"].to_list() == ["b", "c", "d"]
     assert calls
+
+
+def test_missing_folder_while_called_is_a_storage_error(tmp_path: Any) -> None:
+    from neuralake import StorageError
+
+    def events() -> pl.LazyFrame:
+        return pl.read_parquet(tmp_path / "missing" / "part-0.parquet").lazy()
+
+    catalog = Catalog({"raw": Database([FunctionTable(events)])}, name="fn_storage")
+    with pytest.raises(StorageError, match=r"'raw\.events'") as info:
+        catalog.table("raw.events")
+    assert isinstance(info.value.__cause__, OSError)
+
+
+def test_required_parameter_missing_names_table_and_how_to_pass_it() -> None:
+    def daily(day: str, region: str, limit: int = 10) -> pl.LazyFrame:
+        return ROWS.lazy().head(limit)
+
+    catalog = Catalog({"ops": Database([FunctionTable(daily)])}, name="fn_params")
+    with pytest.raises(InvalidParameterError) as info:
+        catalog.table("ops.daily", region="eu")
+    message = str(info.value)
+    assert "'ops.daily'" in message
+    assert "'day'" in message
+    assert "'region'" not in message
+    assert "catalog.table('ops.daily', day=...)" in message
+    with pytest.raises(InvalidParameterError, match=r"'day', 'region'.*catalog\.sql"):
+        catalog.sql("SELECT * FROM ops.daily")
+    assert catalog.table("ops.daily", day="d", region="eu", limit=2).collect().height == 2
+
+
+def test_bare_decorator_uses_the_defining_modules_database(clean_default_catalog: Catalog) -> None:
+    from neuralake.catalog import module_database
+
+    @table
+    def nl_module_db_table() -> pl.LazyFrame:
+        return ROWS.lazy()
+
+    db = module_database(__name__)
+    assert db == __name__.replace(".", "_")
+    assert clean_default_catalog.get_table(f"{db}.nl_module_db_table") is nl_module_db_table
+    # Lookups written for the old shared "default" database still find it.
+    assert clean_default_catalog.get_table("default.nl_module_db_table") is nl_module_db_table
+
+
+def test_table_parameters_are_recorded_in_metadata_and_the_export() -> None:
+    import datetime as dt
+
+    from neuralake.export.entry import TableEntry
+    from neuralake.metadata import TableParameter
+
+    def daily(
+        day: dt.date, region: str = "eu", limit: int | None = None, filters: Any = None, **kw: Any
+    ) -> pl.LazyFrame:
+        return ROWS.lazy()
+
+    cat = Catalog({"ops": Database([FunctionTable(daily)])})
+    meta = cat.describe_table("ops.daily")
+    assert meta.parameters == (
+        TableParameter("day", "dt.date", None, True),
+        TableParameter("region", "str", "'eu'", False),
+        TableParameter("limit", "int | None", "None", False),
+    )
+    as_dict = meta.to_dict()
+    assert as_dict["parameters"] == [
+        {"name": "day", "annotation": "dt.date", "default": None, "required": True},
+        {"name": "region", "annotation": "str", "default": "'eu'", "required": False},
+        {"name": "limit", "annotation": "int | None", "default": "None", "required": False},
+    ]
+    assert list(as_dict).index("parameters") == list(as_dict).index("docs_columns") + 1
+    entry = TableEntry.of(cat.get_table("ops.daily"), include_freshness=False).to_dict()
+    assert entry["parameters"] == as_dict["parameters"]
+    plain = Catalog({"ops": Database([FunctionTable(lambda: ROWS.lazy(), name="plain")])})
+    assert plain.describe_table("ops.plain").to_dict()["parameters"] == []

@@ -305,9 +305,16 @@ def test_directory_partition_value_cannot_be_a_path(tmp_path: Any) -> None:
 
 
 def test_relative_local_paths(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+    # Relative uris resolve against the declaring module's project root, not the working folder.
+    from neuralake import SourceLocation
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "tables.py").write_text("")
+    source = SourceLocation("pkg.tables", "rel", str(tmp_path / "pkg" / "tables.py"), 1)
     df = pl.DataFrame({"id": [1, 2, 3], "p": ["a", "b", "a"], "n": [1, 2, 3]})
-    df.write_parquet("lake/hive/", partition_by=["p", "n"])
+    df.write_parquet(tmp_path / "lake" / "hive", partition_by=["p", "n"])
+    monkeypatch.chdir(tmp_path / "pkg")
     for p, group in df.group_by("p", "n"):
         folder = tmp_path / "lake" / "dir" / str(p[0]) / str(p[1])
         folder.mkdir(parents=True)
@@ -317,7 +324,9 @@ def test_relative_local_paths(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) ->
         ("lake/dir", "directory"),
         ("./lake/dir", "directory"),
     ):
-        table = ParquetTable("rel", uri, partitioning=PARTITIONS, partitioning_scheme=scheme)  # type: ignore[arg-type]
+        table = ParquetTable("rel", uri, partitioning=PARTITIONS, partitioning_scheme=scheme,  # type: ignore[arg-type]
+                             source=source)  # fmt: skip
+        assert table.uri == str(tmp_path / uri.removeprefix("./"))
         got = table(filters=[Filter("n", ">", 1)]).collect().sort("id")
         assert got.rows() == [(2, "b", 2), (3, "a", 3)], (uri, scheme)
         assert table(filters=[Filter("p", "=", "a")]).collect().sort("id")["n"].to_list() == [1, 3]

@@ -159,12 +159,63 @@ def test_same_table_name_from_two_modules_is_a_duplicate(
     try:
         importlib.import_module(names[0])
         with pytest.raises(
-            DuplicateTableError, match=rf"{names[0]}\.reloaded.*{names[1]}\.reloaded"
+            DuplicateTableError, match=rf"{names[0]}\.reloaded.*{names[1]}\.reloaded.*database="
         ):
             importlib.import_module(names[1])
     finally:
         for n in names:
             sys.modules.pop(n, None)
+
+
+BARE_MODULE = """\
+import polars as pl
+from neuralake import register_static_table, table, FunctionTable
+
+
+@table
+def fx_rates() -> pl.LazyFrame:
+    return pl.LazyFrame({{"rate": [{rate}]}})
+
+
+spot = register_static_table(FunctionTable(lambda: pl.LazyFrame({{"r": [{rate}]}}), name="spot"))
+"""
+
+
+def test_at_table_in_two_modules_does_not_collide(
+    module_dir: Path, clean_default_catalog: Catalog
+) -> None:
+    from neuralake import AmbiguousTableError
+
+    tag = uuid.uuid4().hex[:8]
+    (module_dir / f"nl_fx_{tag}").mkdir()
+    (module_dir / f"nl_fx_{tag}" / "__init__.py").write_text("")
+    names = [f"nl_fx_{tag}.sales", f"nl_fx_{tag}.treasury"]
+    for rate, n in enumerate(names, 1):
+        _write_module(module_dir / f"{n.replace('.', '/')}.py", BARE_MODULE.format(rate=rate))
+    try:
+        for n in names:
+            importlib.import_module(n)
+        dbs = [n.replace(".", "_") for n in names]
+        for rate, db in enumerate(dbs, 1):
+            assert default_catalog.table(f"{db}.fx_rates").collect()["rate"].to_list() == [rate]
+            assert default_catalog.table(f"{db}.spot").collect()["r"].to_list() == [rate]
+        with pytest.raises(AmbiguousTableError, match=rf"{dbs[0]}\.fx_rates, {dbs[1]}\.fx_rates"):
+            default_catalog.table("fx_rates")
+        with pytest.raises(AmbiguousTableError):
+            default_catalog.table("default.fx_rates")  # the old spelling cannot choose either
+    finally:
+        for n in names:
+            sys.modules.pop(n, None)
+
+
+def test_module_database_names_are_valid() -> None:
+    from neuralake.catalog import module_database
+
+    assert module_database("sales.fx") == "sales_fx"
+    assert module_database("__main__") == "default"
+    assert module_database("1st-run.mod") == "_1st_run_mod"
+    for module in ("a.b.c", "x-y", "9", "__main__", "pkg.__init__"):
+        assert validate_name(module_database(module), "database")
 
 
 def test_registry_snapshots_and_unregister() -> None:

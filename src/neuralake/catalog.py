@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import re
+import sys
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +25,7 @@ from neuralake.errors import (
     TableNotFoundError,
     did_you_mean,
 )
-from neuralake.metadata import TableMetadata, validate_name
+from neuralake.metadata import TableMetadata, find_project_root, validate_name
 from neuralake.storage import StorageConfig
 from neuralake.tables.base import Table
 
@@ -64,8 +67,9 @@ class CatalogRegistry:
             if existing is not None and existing is not table and _site(existing) != _site(table):
                 raise DuplicateTableError(
                     f"Table '{database}.{table.name}' is already defined at {_where(existing)}; "
-                    f"cannot define it again at {_where(table)}. Rename one of them or put it in "
-                    "another database."
+                    f"cannot define it again at {_where(table)}. Rename one of them, or put one in "
+                    "another database: @table(database=...), register_static_table(..., "
+                    "database=...) or another key of Catalog({...})."
                 )
             if bind is not None:
                 table = bind(table)
@@ -406,13 +410,56 @@ class Catalog:
         return {"tables": len(self.registry.items()), "reads": reads}
 
 
-default_catalog = Catalog(name="default")
+class _DefaultCatalog(Catalog):
+    """The process-wide catalog; ``default.<name>`` still finds a table by its bare name,
+    from when every ``@table`` went to database ``default``."""
+
+    def _find(self, name: str) -> tuple[str, Table]:
+        db_name, dot, bare = name.partition(".")
+        if dot and db_name == DEFAULT_DATABASE and bare not in self._default_names():
+            return super()._find(bare)
+        return super()._find(name)
+
+    def _default_names(self) -> set[str]:
+        try:
+            return set(self.registry.tables(DEFAULT_DATABASE))
+        except DatabaseNotFoundError:
+            return set()
+
+
+DEFAULT_DATABASE = "default"
+
+default_catalog: Catalog = _DefaultCatalog(name="default")
 """The process-wide catalog that ``@table`` and ``register_static_table`` register into."""
 
 
-def register_static_table(table: Table, database: str = "default") -> Table:
-    """Register a table object in :data:`default_catalog` and return it."""
-    return default_catalog.register(table, database)
+def module_database(module: str) -> str:
+    """The database ``@table`` and ``register_static_table`` use when none is given.
+
+    The declaring module's dotted name with every character a name cannot hold turned into
+    ``_``, so two modules that both define ``fx_rates`` never collide; scripts and notebooks
+    (``__main__``) use ``default``.
+
+    Example:
+        >>> module_database("sales.fx")
+        'sales_fx'
+        >>> module_database("__main__")
+        'default'
+    """
+    if not module or module == "__main__":
+        return DEFAULT_DATABASE
+    name = re.sub(r"[^A-Za-z0-9_]", "_", module)
+    return f"_{name}" if name[0].isdigit() else name
+
+
+def register_static_table(table: Table, database: str | None = None) -> Table:
+    """Register a table object in :data:`default_catalog` and return it.
+
+    Args:
+        table: The table object.
+        database: Its database; by default the declaring module's (see :func:`module_database`).
+    """
+    return default_catalog.register(table, database or module_database(table.source.module))
 
 
 def export_catalog_metadata(path: str | Path | None = None) -> dict[str, Any]:
@@ -420,13 +467,55 @@ def export_catalog_metadata(path: str | Path | None = None) -> dict[str, Any]:
     return default_catalog.export_metadata(path)
 
 
+_SYS_PATH_LOCK = threading.Lock()
+
+
+def project_root_for(reference: str | None = None, start: Path | None = None) -> Path | None:
+    """The project a catalog is loaded from, walking up from ``start`` (the working folder).
+
+    The nearest folder whose ``pyproject.toml`` names ``reference`` in ``[tool.neuralake]
+    catalog``, else the nearest folder holding a ``pyproject.toml``; ``None`` outside any project.
+    """
+    nearest = find_project_root(start or Path.cwd())
+    folder = nearest
+    while folder is not None and reference is not None:
+        try:
+            with (folder / "pyproject.toml").open("rb") as fh:
+                named = tomllib.load(fh).get("tool", {}).get("neuralake", {}).get("catalog")
+        except (OSError, tomllib.TOMLDecodeError):
+            named = None
+        if named == reference:
+            return folder
+        folder = find_project_root(folder.parent) if folder.parent != folder else None
+    return nearest
+
+
+def importable(folder: Path) -> None:
+    """Put ``folder`` first on ``sys.path`` (once), so packages in it import without install."""
+    entry = str(folder)
+    with _SYS_PATH_LOCK:
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+
+
 def load_catalog(reference: str) -> Catalog:
-    """Import a catalog from ``package.module:attribute``."""
+    """Import a catalog from ``package.module:attribute``.
+
+    The project root (see :func:`project_root_for`) is made importable first, so the same
+    reference loads from any folder inside the project; outside it, the package must be
+    installed or on ``PYTHONPATH``.
+
+    Example:
+        >>> catalog = load_catalog("examples.tpch.catalog:catalog")  # doctest: +SKIP
+    """
     module_name, sep, attr = reference.partition(":")
     if not sep or not module_name or not attr:
         raise CatalogLoadError(
             f"Catalog reference {reference!r} must look like 'package.module:attribute'."
         )
+    root = project_root_for(reference)
+    if root is not None:
+        importable(root)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -6,7 +6,9 @@ This module knows nothing about storage or engines; table types fill these recor
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -100,6 +102,59 @@ class SourceLocation:
 
 
 @dataclass(frozen=True)
+class TableParameter:
+    """One parameter a table's read takes besides ``filters``/``columns`` (function arguments).
+
+    ``annotation`` and ``default`` are source text (``repr`` of the default), so the record is
+    JSON-safe and deterministic whatever the values are.
+    """
+
+    name: str
+    annotation: str | None = None
+    default: str | None = None
+    required: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "annotation": self.annotation, "default": self.default,
+                "required": self.required}  # fmt: skip
+
+
+def find_project_root(start: str | Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds a ``pyproject.toml`` (else ``None``)."""
+    here = Path(start).absolute()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return None
+
+
+def project_root(source: SourceLocation | None) -> Path:
+    """The folder relative table locations declared at ``source`` are resolved against.
+
+    The nearest folder above the declaring file that holds a ``pyproject.toml``; else the folder
+    the declaring module's top-level package sits in (its ``sys.path`` entry); else the current
+    folder (interactive sessions, notebooks, ``python -c``).
+
+    Example:
+        >>> project_root(None) == Path.cwd()
+        True
+    """
+    file = Path(source.file) if source is not None and source.file else None
+    if source is None or file is None or not file.is_file():
+        return Path.cwd()
+    found = find_project_root(file.parent)
+    if found is not None:
+        return found
+    if source.module == "__main__" or source.module not in sys.modules:
+        return Path.cwd()  # a script or notebook cell outside any project
+    # a.b.c -> .../a/b/c.py and a.b -> .../a/b/__init__.py: climb to the folder holding ``a``.
+    folder = file.parent
+    for _ in range(source.module.count(".") + (file.stem == "__init__")):
+        folder = folder.parent
+    return folder
+
+
+@dataclass(frozen=True)
 class Freshness:
     """What a Delta log says about the table's current version (read from the log, no data scan)."""
 
@@ -120,7 +175,10 @@ class TableMetadata:
 
     ``columns`` is ``None`` when the schema is neither declared nor cheap to discover.
     ``location`` is what users see (describe, JSON, site), so credentials embedded in the URI
-    (user-info, signed query parameters) are removed from it on construction.
+    (user-info, signed query parameters) are removed from it on construction; a local location
+    is the absolute path the table reads (relative ``uri=`` are resolved against the project
+    root, see :func:`project_root`). ``parameters`` are the read parameters a function table
+    takes besides ``filters``/``columns``.
     """
 
     name: str
@@ -139,6 +197,7 @@ class TableMetadata:
     deprecated: str | None = None
     source: SourceLocation | None = None
     extra: tuple[tuple[str, Any], ...] = field(default=())
+    parameters: tuple[TableParameter, ...] = ()
 
     def __post_init__(self) -> None:
         if self.location is not None:
@@ -165,6 +224,7 @@ class TableMetadata:
             "unique_columns": list(self.unique_columns),
             "docs_filters": [f.to_dict() for f in self.docs_filters],
             "docs_columns": None if self.docs_columns is None else list(self.docs_columns),
+            "parameters": [p.to_dict() for p in self.parameters],
             "deprecated": self.deprecated,
             "source": None if self.source is None else self.source.to_dict(),
             "extra": {k: v for k, v in sorted(self.extra)},

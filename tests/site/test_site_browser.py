@@ -149,7 +149,7 @@ def test_copy_button_puts_snippet_on_clipboard(
             "Copied"
         )
         assert page.evaluate("navigator.clipboard.readText()") == snippet.inner_text()
-    assert page.evaluate("navigator.clipboard.readText()").startswith("neuralake query")
+    assert page.evaluate("navigator.clipboard.readText()").startswith("neuralake -c ")
 
 
 def test_site_works_under_a_sub_path(sample_site: Path, tmp_path: Path, serve_dir: Callable,
@@ -248,7 +248,7 @@ def test_pages_read_without_javascript(
     assert page.locator("main h1").inner_text() == "orders"
     assert page.locator("table.schema tbody tr").count() == 7
     assert (
-        "from site_sample_catalog import catalog"
+        'load_catalog("site_sample_catalog:catalog")'
         in page.locator('pre[data-snippet="python"]').inner_text()
     )
     assert not page.locator(".search").is_visible()

@@ -68,7 +68,7 @@ def test_every_demo_python_snippet_runs_and_returns_rows(demo_site: tuple[Path, 
     assert len(snippets) >= 16
     failures = []
     for label, code in snippets:
-        assert "from examples.tpch.catalog import catalog" in code
+        assert 'load_catalog("examples.tpch.catalog:catalog")' in code
         source = code + "assert df.height > 0, 'the snippet returned no rows'\n"
         run = subprocess.run([sys.executable, "-W", "ignore", "-c", source], cwd=REPO,
                              env=demo_env(lake), capture_output=True, text=True, timeout=300)  # fmt: skip

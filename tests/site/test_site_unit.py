@@ -151,21 +151,23 @@ def test_python_snippet_shape_and_imports() -> None:
     s = table_snippets("pkg.cat:my_catalog", "sales", "orders",
                        [Filter("d", ">=", dt.date(2024, 1, 1))], ["a"])  # fmt: skip
     assert s.python.startswith(
-        "import datetime\n\nfrom pkg.cat import my_catalog\nfrom neuralake import Filter\n"
+        "import datetime\n\nfrom neuralake import Filter, load_catalog\n\n"
+        'catalog = load_catalog("pkg.cat:my_catalog")\n'
     )
-    assert 'my_catalog.db("sales").table(' in s.python
+    assert 'catalog.db("sales").table(' in s.python
     assert 'filters=[Filter("d", ">=", datetime.date(2024, 1, 1))]' in s.python
     assert 'columns=["a"]' in s.python
     compile(s.python, "<snippet>", "exec")
     compile(s.sql, "<snippet>", "exec")
     assert s.cli.startswith(
-        "neuralake query pkg.cat:my_catalog \"SELECT a FROM sales.orders WHERE d >= DATE '2024-01-01' LIMIT 10\""
+        "neuralake -c pkg.cat:my_catalog query \"SELECT a FROM sales.orders WHERE d >= DATE '2024-01-01' LIMIT 10\""
     )
 
 
 def test_snippet_without_reference_uses_placeholder() -> None:
     s = table_snippets(None, "db", "t")
-    assert s.python.startswith("# Replace with your catalog's import")
+    assert s.python.startswith("from neuralake import load_catalog\n\n# Replace with your catalog")
+    assert 'catalog = load_catalog("package.module:catalog")' in s.python
     assert 'catalog.db("db").table("t").head(10).collect()' in s.python
     assert "Filter" not in s.python
     assert parse_reference("not a ref") is None
@@ -177,8 +179,8 @@ def test_cli_snippet_is_shell_safe() -> None:
 
     s = table_snippets("m:c", "db", "t", [Filter("s", "=", 'a"$(rm -rf /)`x`')])
     argv = shlex.split(s.cli)
-    assert argv[:3] == ["neuralake", "query", "m:c"]
-    assert argv[3] == s.sql_query
+    assert argv[:4] == ["neuralake", "-c", "m:c", "query"]
+    assert argv[4] == s.sql_query
 
 
 def test_slugs_never_escape_and_are_unique() -> None:
@@ -223,3 +225,21 @@ def test_progress_stage_replaces_the_count() -> None:
     silent.stage("Indexing")
     silent.close()
     assert quiet.getvalue() == ""
+
+
+def test_python_snippet_passes_table_parameters() -> None:
+    from neuralake.metadata import TableParameter
+
+    params = [
+        TableParameter("day", "datetime.date"),
+        TableParameter("region", "str", "'eu'", required=False),
+        TableParameter("since", None, "datetime.date(2024, 1, 1)", required=False),
+        TableParameter("fn", None, "<function f at 0x1>", required=False),  # not code: left out
+    ]
+    s = table_snippets("pkg.cat:c", "ops", "daily", parameters=params)
+    assert "    day=...,  # required (datetime.date): replace ... with a value\n" in s.python
+    assert "    region='eu',\n" in s.python
+    assert "    since=datetime.date(2024, 1, 1),\n" in s.python
+    assert "fn=" not in s.python
+    assert s.python.startswith("import datetime\n")
+    compile(s.python, "<snippet>", "exec")

@@ -2,12 +2,12 @@
 
 A catalog is named ``package.module:attribute`` (like uvicorn's ``app:app``) with ``-c``; when
 omitted it is read from ``[tool.neuralake] catalog = "..."`` in the nearest ``pyproject.toml``.
-The working directory is importable, so a catalog module in the working tree needs no install.
+The project root (the folder of that ``pyproject.toml``) and the working folder are importable,
+so a catalog module in the project needs no install and commands run alike from any subfolder.
 """
 
 from __future__ import annotations
 
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from neuralake.cli.errors import UsageError
 from neuralake.cli.output import Result, render
-from neuralake.errors import CatalogLoadError
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
@@ -31,19 +30,23 @@ def configured_reference(start: Path | None = None) -> str:
                 ref = tomllib.load(fh).get("tool", {}).get("neuralake", {}).get("catalog")
             if ref:
                 return str(ref)
-    raise CatalogLoadError(
-        "No catalog given. Pass one with neuralake -c package.module:attribute, or set "
-        '[tool.neuralake] catalog = "package.module:attribute" in pyproject.toml.'
+    raise UsageError(
+        "no catalog given: pass one with neuralake -c package.module:attribute, or set "
+        '[tool.neuralake] catalog = "package.module:attribute" in pyproject.toml'
     )
 
 
 def load(reference: str) -> Catalog:
-    """Import the catalog ``reference`` (the working directory first on ``sys.path``)."""
-    from neuralake.catalog import load_catalog
+    """Import the catalog ``reference``: the project root (the folder of the ``pyproject.toml``
+    naming it, else the nearest one, walking up from the working folder) first on
+    ``sys.path``, then the working folder, so commands run alike from any subfolder."""
+    from neuralake.catalog import importable, load_catalog
 
-    if str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    return load_catalog(reference)
+    module, sep, attr = reference.partition(":")
+    if not (sep and module and attr):  # a typo on the command line, not a broken catalog
+        raise UsageError(f"catalog reference {reference!r} must look like package.module:attribute")
+    importable(Path.cwd())
+    return load_catalog(reference)  # puts the project root before the working folder
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
+import os
 import threading
 import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from inspect import Parameter
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 import polars as pl
@@ -33,10 +35,12 @@ from neuralake.metadata import (
     Freshness,
     SourceLocation,
     TableMetadata,
+    TableParameter,
+    project_root,
     readable_type,
     validate_name,
 )
-from neuralake.storage import StorageConfig, resolve
+from neuralake.storage import StorageConfig, is_remote, resolve
 from neuralake.tables.facts import Commit, ServingInfo, StoredLayout, TableFacts
 
 if TYPE_CHECKING:
@@ -72,6 +76,24 @@ def caller_location(qualname: str) -> SourceLocation:
         file=frame.f_code.co_filename,
         line=frame.f_lineno,
     )
+
+
+def describe_parameters(parameters: Mapping[str, Parameter]) -> tuple[TableParameter, ...]:
+    """Documentation records for a function's table parameters (``*args``/``**kwargs`` skipped)."""
+    out = []
+    for name, p in parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        ann = p.annotation
+        if ann is p.empty:
+            annotation = None
+        else:  # postponed annotations are already source text
+            annotation = ann if isinstance(ann, str) else inspect.formatannotation(ann)
+        required = p.default is p.empty
+        out.append(
+            TableParameter(name, annotation, None if required else repr(p.default), required)
+        )
+    return tuple(out)
 
 
 class Table(ABC):
@@ -224,7 +246,32 @@ class Table(ABC):
     def location(self) -> str | None:
         return None
 
+    @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        """Read parameters besides ``filters``/``columns``/``storage`` that are documented in
+        the metadata (function arguments); none by default."""
+        return {}
+
     # -- shared behaviour ----------------------------------------------------------------------
+
+    def resolve_uri(self, uri: str) -> str:
+        """``uri`` as the table reads it: a relative local path is joined to the project root of
+        the declaring module (see :func:`neuralake.metadata.project_root`), so a catalog reads
+        the same data from any working folder; absolute paths, ``file://`` and remote URIs are
+        returned unchanged.
+
+        Example:
+            >>> from neuralake import ParquetTable
+            >>> ParquetTable("t", "s3://bucket/t").uri
+            's3://bucket/t'
+        """
+        if not uri or is_remote(uri) or uri.startswith("file://"):
+            return uri
+        if uri.startswith("~"):
+            return os.path.expanduser(uri)
+        if os.path.isabs(uri):
+            return uri
+        return os.path.normpath(project_root(self.source) / uri)
 
     def schema(self, storage: StorageConfig | None = None) -> pl.Schema:
         """The declared schema, or the one discovered from storage metadata."""
@@ -372,6 +419,7 @@ class Table(ABC):
             deprecated=self.deprecated,
             source=self.source,
             extra=tuple(sorted(self.extra.items())),
+            parameters=describe_parameters(self.parameters),
         )
 
 

@@ -9,7 +9,7 @@ from typing import Any, overload
 import polars as pl
 
 from neuralake import filters as flt
-from neuralake.errors import InvalidParameterError
+from neuralake.errors import InvalidParameterError, NeuralakeError, StorageError
 from neuralake.metadata import SourceLocation
 from neuralake.storage import StorageConfig
 from neuralake.tables.base import Table, check_castable, normalize
@@ -94,12 +94,21 @@ class FunctionTable(Table):
         self, filters: flt.FilterSpec, columns: tuple[str, ...] | None, params: dict[str, Any]
     ) -> pl.LazyFrame:
         """Call the function with the arguments its signature takes; always a LazyFrame."""
+        self._check_required(params)
         kwargs = dict(params)
         if "filters" in self.signature.parameters:
             kwargs["filters"] = filters
         if "columns" in self.signature.parameters:
             kwargs["columns"] = list(columns) if columns is not None else None
-        result = self.func(**kwargs)
+        try:
+            result = self.func(**kwargs)
+        except NeuralakeError:
+            raise
+        except OSError as exc:  # e.g. the folder the function reads is missing
+            raise StorageError(
+                f"Table {self.qualified_name!r}: its function {self.func.__qualname__} failed "
+                f"to read storage: {exc}"
+            ) from exc
         if isinstance(result, pl.DataFrame):
             result = result.lazy()
         if not isinstance(result, pl.LazyFrame):
@@ -109,12 +118,32 @@ class FunctionTable(Table):
             )
         return result
 
+    def _check_required(self, params: dict[str, Any]) -> None:
+        """Refuse a read missing a required table parameter before the function sees it."""
+        missing = [
+            k
+            for k, p in self.parameters.items()
+            if p.default is p.empty
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            and k not in params
+        ]
+        if not missing:
+            return
+        example = ", ".join(f"{k}=..." for k in missing)
+        raise InvalidParameterError(
+            f"Table {self.qualified_name!r} needs parameter{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(map(repr, missing))}. Pass {'them' if len(missing) > 1 else 'it'} to "
+            f"the read: catalog.table({self.qualified_name!r}, {example}). SQL cannot pass "
+            "table parameters; give them defaults to make the table readable from "
+            "catalog.sql."
+        )
+
 
 @overload
 def table(func: FrameFunction, /) -> FunctionTable: ...
 @overload
 def table(
-    *, name: str | None = None, database: str = "default", **kwargs: Any
+    *, name: str | None = None, database: str | None = None, **kwargs: Any
 ) -> Callable[[FrameFunction], FunctionTable]: ...
 
 
@@ -123,10 +152,11 @@ def table(
     /,
     *,
     name: str | None = None,
-    database: str = "default",
+    database: str | None = None,
     **kwargs: Any,
 ) -> FunctionTable | Callable[[FrameFunction], FunctionTable]:
-    """Declare a function table and register it in ``default_catalog`` (database ``database``).
+    """Declare a function table and register it in ``default_catalog`` (in ``database``, by
+    default the defining module's: see :func:`neuralake.catalog.module_database`).
 
     Usable bare (``@table``) or with the metadata arguments of :class:`Table`
     (``@table(owner=..., tags=[...], docs_filters=[...])``). The docstring becomes the
@@ -143,10 +173,10 @@ def table(
     """
 
     def wrap(f: FrameFunction) -> FunctionTable:
-        from neuralake.catalog import default_catalog
+        from neuralake.catalog import register_static_table
 
         t = FunctionTable(f, name=name, **kwargs)
-        default_catalog.register(t, database=database)
+        register_static_table(t, database)  # no database: the defining module's
         return t
 
     return wrap(func) if func is not None else wrap

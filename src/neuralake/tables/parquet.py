@@ -43,7 +43,9 @@ class ParquetTable(Table):
 
     Args:
         name: Table name.
-        uri: Root folder: a local path or ``s3://bucket/prefix/``.
+        uri: Root folder: a local path or ``s3://bucket/prefix/``;
+            a relative local path is resolved against the project root (see
+            :meth:`~neuralake.tables.base.Table.resolve_uri`).
         partitioning: Partition columns in nesting order.
         partitioning_scheme: ``"hive"`` (``col=value/`` folders) or ``"directory"``
             (``value/`` folders).
@@ -71,7 +73,7 @@ class ParquetTable(Table):
             raise ValueError(
                 f"partitioning_scheme must be 'hive' or 'directory', got {partitioning_scheme!r}."
             )
-        self.uri = uri.rstrip("/")
+        self.uri = self.resolve_uri(uri.rstrip("/"))  # relative: from the project root
         self.partitioning = tuple(partitioning)
         self.scheme = partitioning_scheme
         if self.declared_schema is not None:

@@ -49,7 +49,9 @@ class NeuralakeDeltaTable(Table):
 
     Args:
         name: Table name.
-        uri: Table root: a local path or ``s3://bucket/prefix``.
+        uri: Table root: a local path or ``s3://bucket/prefix``;
+            a relative local path is resolved against the project root (see
+            :meth:`~neuralake.tables.base.Table.resolve_uri`).
         schema: Declared schema (``pyarrow.Schema``, ``pl.Schema`` or dict).
         partition_by: Partition columns.
         allow_unsafe_rename: Let writes on S3 stores without conditional PUT use delta-rs'
@@ -78,7 +80,7 @@ class NeuralakeDeltaTable(Table):
     ) -> None:
         super().__init__(name, **kwargs)
         self.allow_unsafe_rename = allow_unsafe_rename
-        self.uri = uri.rstrip("/")
+        self.uri = self.resolve_uri(uri.rstrip("/"))  # relative: from the project root
         self.partition_by = tuple(partition_by)
         if self.declared_schema is not None:
             self.check_columns(self.partition_by)
