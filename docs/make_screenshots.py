@@ -51,11 +51,24 @@ def main() -> None:
                 expect(dark.locator("#search-results li").first).to_be_visible()
                 dark.wait_for_timeout(300)
                 dark.screenshot(path=REPO / "docs/screenshot-search.png")
+                phone = browser.new_page(
+                    viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True,
+                    device_scale_factor=2,
+                )  # fmt: skip
+                db = next(p for p in sorted(site.glob("*/tpch/index.html")))
+                phone.goto(base + str(db.relative_to(site)))
+                phone.screenshot(path=REPO / "docs/screenshot-database-mobile.png")
+                # a word only a column doc contains, shown in the search results view
+                phone.goto(base + "search/?q=Germany")
+                expect(phone.locator("#search-results .r-excerpt").first).to_be_visible()
+                phone.wait_for_timeout(300)
+                phone.screenshot(path=REPO / "docs/screenshot-search-results.png")
                 browser.close()
         finally:
             server.shutdown()
             server.server_close()
-    print("wrote docs/screenshot-index.png, docs/screenshot-table.png, docs/screenshot-search.png")
+    print("wrote docs/screenshot-index.png, docs/screenshot-table.png, docs/screenshot-search.png,"
+          " docs/screenshot-database-mobile.png, docs/screenshot-search-results.png")  # fmt: skip
 
 
 if __name__ == "__main__":

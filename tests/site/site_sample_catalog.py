@@ -75,7 +75,8 @@ def make_catalog(lake: Path, name: str = "sample") -> Catalog:
         description="# Orders\n\nOne row per **order**, written by the nightly job.\n\n- totals in EUR\n- see `o_total`",
         owner="sales-eng", tags=["finance", "daily"],
         column_docs={"o_orderkey": "Primary key", "o_total": "Order total in *EUR*",
-                     "o_items": "Line items (nested)"},
+                     "o_items": "Line items (nested)",
+                     "o_custkey": "Buyer: sales.customers.c_custkey (not sales.customers.c_nosuch)"},
         docs_filters=[Filter("o_status", "=", "F"), Filter("o_date", ">=", dt.date(2024, 1, 2))],
         docs_columns=["o_orderkey", "o_status", "o_total"],
         extra={"example_notebook": "https://example.com/notebooks/orders.ipynb",
@@ -87,7 +88,7 @@ def make_catalog(lake: Path, name: str = "sample") -> Catalog:
         schema={"c_custkey": pl.Int64, "c_name": pl.String, "c_balance": pl.Float64,
                 "c_region": pl.String},
         description="Customer master data from the CRM.", owner="crm-team", tags=["crm"],
-        column_docs={"c_region": "Sales region", "c_balance": "Account balance"},
+        column_docs={"c_region": "Sales region; EU includes Germany", "c_balance": "Account balance"},
         docs_filters=[Filter("c_region", "in", ["EU", "US"])],
     )  # fmt: skip
     nation_t = FunctionTable(
@@ -96,7 +97,7 @@ def make_catalog(lake: Path, name: str = "sample") -> Catalog:
         column_docs={"n_name": "Nation name, upper case"},
     )  # fmt: skip
     currencies_t = FunctionTable(currencies, owner="reference-data", tags=["reference", "fx"],
-                                 deprecated="Use ref.fx_rates instead.")  # fmt: skip
+                                 deprecated="Use `ref.fx_rates` instead, or ref.nation for names.")  # fmt: skip
     return Catalog(
         {"sales": Database([orders, customers]), "ref": Database([nation_t, currencies_t])},
         name=name,

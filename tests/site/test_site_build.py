@@ -51,7 +51,7 @@ def test_table_page_content(sample_site: Path) -> None:
     assert "http://" not in html.replace("https://example.com", "") or True
     deprecated = (sample_site / "sample/ref/currencies.html").read_text()
     assert "Deprecated." in deprecated
-    assert "Use ref.fx_rates instead." in deprecated
+    assert "Use <code>ref.fx_rates</code> instead" in deprecated
     db = (sample_site / "sample/sales/index.html").read_text()
     assert 'href="orders.html"' in db
     assert "One row per order, written by the nightly job." in db

@@ -8,6 +8,7 @@ same storage state → byte-identical files.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from neuralake.errors import InvalidFilterError, NeuralakeError
 from neuralake.export.metadata import iter_entries
 from neuralake.export.site import markup, search
 from neuralake.export.site.names import NameIndex
-from neuralake.export.site.paths import RESERVED_ROOT, Slugs
+from neuralake.export.site.paths import RESERVED_ROOT, Slugs, slug
 from neuralake.export.site.progress import Progress
 from neuralake.export.site.snippets import table_snippets
 from neuralake.storage import redact_uri
@@ -158,6 +159,87 @@ class _Sources:
         return NS(label=f"{label} ({name})", href=href)
 
 
+def project_root(reference: str | None) -> Path | None:
+    """Folder of the catalog's ``pyproject.toml``: the nearest one above the working folder
+    (where ``[tool.neuralake] catalog`` is read), else above the catalog's module."""
+    starts = [Path.cwd().resolve()]
+    if reference and ":" in reference:
+        try:
+            spec = importlib.util.find_spec(reference.split(":", 1)[0])
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin:
+            starts.append(Path(spec.origin).resolve().parent)
+    for start in starts:
+        for folder in (start, *start.parents):
+            if (folder / "pyproject.toml").is_file():
+                return folder
+    return None
+
+
+def show_location(location: str | None, root: Path | None) -> str | None:
+    """``location`` relative to ``root`` when it is a local path under it, else unchanged."""
+    if not location or root is None:
+        return location
+    raw = location[len("file://") :] if location.startswith("file://") else location
+    path = Path(raw)
+    if not path.is_absolute() or "://" in raw:
+        return location
+    try:
+        rel = Path(os.path.normpath(path)).relative_to(root)
+    except ValueError:
+        return location
+    return rel.as_posix() or "."
+
+
+class _Refs:
+    """Column references between tables of one catalog (``db.table.column`` in column docs).
+
+    Collected from declarations before any page is rendered, so a source page can link to its
+    target and the target page can list what refers to it whichever is rendered first. A
+    target column counts as existing if the table declares it (schema, column docs or
+    partitions); nothing is read from storage for this.
+    """
+
+    def __init__(
+        self, tables: Sequence[Table], slugs: dict[tuple[str, str], tuple[str, str]]
+    ) -> None:
+        self.slugs = slugs  # (db, table) -> (db slug, table slug)
+        self.columns: dict[tuple[str, str], set[str]] = {}
+        for t in tables:
+            cols = set(t.column_docs) | set(t.partitions)
+            if t.declared_schema is not None:
+                cols |= set(t.declared_schema.names())
+            self.columns[(t.database or "", t.name)] = cols
+        self.back: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
+        for t in tables:
+            for col, doc in sorted(t.column_docs.items()):
+                for db, name, target in markup.references(doc):
+                    if target is not None and target in self.columns.get((db, name), ()):
+                        src = (t.database or "", t.name, col)
+                        refs = self.back.setdefault((db, name, target), [])
+                        if src not in refs and src[:2] != (db, name):
+                            refs.append(src)
+
+    def href(self, db: str, name: str, column: str | None) -> str | None:
+        """Link from a table page to ``db.name`` (and its ``column`` row), if they exist."""
+        if (db, name) not in self.slugs:
+            return None
+        if column is not None and column not in self.columns[(db, name)]:
+            return None
+        dslug, tslug = self.slugs[(db, name)]
+        return f"../{dslug}/{tslug}.html" + ("" if column is None else f"#{column_anchor(column)}")
+
+    def referenced_by(self, db: str, name: str, column: str) -> list[NS]:
+        return [NS(label=f"{d}.{t}.{c}", href=self.href(d, t, c))
+                for d, t, c in self.back.get((db, name, column), ())]  # fmt: skip
+
+
+def column_anchor(column: str) -> str:
+    """The ``id`` of a column's schema row (safe characters only)."""
+    return "col-" + slug(column)
+
+
 def _extra(extra: dict[str, Any]) -> list[NS]:
     rows = []
     for key, value in extra.items():
@@ -184,6 +266,9 @@ class _Builder:
         self.t_table = env.get_template("table.html")
         self.t_db = env.get_template("database.html")
         self.t_index = env.get_template("index.html")
+        self.t_search = env.get_template("search.html")
+        self.refs = _Refs((), {})
+        self.root: Path | None = None
         self.failed: list[str] = []
         self.failed_links: list[dict[str, str]] = []
         self.count = 0
@@ -198,9 +283,13 @@ class _Builder:
         stats = set(facts.stats_columns or ())
         keys = set(meta.unique_columns)
         # Objects with attributes (not dicts) keep Jinja's attribute lookups on the fast path.
+        link = self.refs.href
         columns = [
-            NS(name=c.name, type=c.type, doc=markup.markdown_inline(c.description),
-               partition=c.partition, key=c.name in keys, stats=c.name in stats)
+            NS(name=c.name, type=c.type, doc=markup.link_references(
+                   markup.markdown_inline(c.description), link),
+               partition=c.partition, key=c.name in keys, stats=c.name in stats,
+               anchor=column_anchor(c.name),
+               referenced_by=self.refs.referenced_by(meta.database, meta.name, c.name))
             for c in meta.columns or ()
         ]  # fmt: skip
         fresh = None
@@ -217,10 +306,11 @@ class _Builder:
         schema = table.declared_schema if table.declared_schema is not None else facts.schema
         try:  # docs filters are checked against the schema, as a read would check them
             snips = table_snippets(reference, meta.database, meta.name, table.docs_filters,
-                                   table.docs_columns, schema)  # fmt: skip
+                                   table.docs_columns, schema, meta.parameters)  # fmt: skip
         except InvalidFilterError as exc:
             self.failed.append(redact_uri(f"{meta.qualified_name}: docs_filters: {exc}"))
-            snips = table_snippets(reference, meta.database, meta.name, (), table.docs_columns)
+            snips = table_snippets(reference, meta.database, meta.name, (), table.docs_columns,
+                                   parameters=meta.parameters)  # fmt: skip
         snippets = [
             NS(id="snippet-python", kind="python", title="Python", code=snips.python),
             NS(id="snippet-sql", kind="python-sql", title="SQL (Python)", code=snips.sql),
@@ -244,7 +334,10 @@ class _Builder:
             columns=columns,
             columns_meta=" ".join(c.name for c in columns),
             description=markup.markdown(meta.description),
-            location=meta.location,  # TableMetadata drops embedded credentials
+            # TableMetadata drops embedded credentials
+            location=show_location(meta.location, self.root),
+            deprecated=markup.link_references(markup.markdown_inline(meta.deprecated), link),
+            meta_description=markup.excerpt(meta.description),
             source=self.sources.info(meta.source),
             fresh=fresh,
             history=history,
@@ -263,11 +356,18 @@ class _Builder:
             dbs[name] = _Db(name, db_slugs.take(name))
             (self.tmp / cslug / dbs[name].slug).mkdir()
         table_slugs: dict[str, Slugs] = {name: Slugs(frozenset({"index"})) for name in dbs}
+        # Slugs are allocated up front so reference links can point at pages not written yet.
+        declared = catalog.tables()
+        slugs = {(t.database or "", t.name): (dbs[t.database or ""].slug,
+                                              table_slugs[t.database or ""].take(t.name))
+                 for t in declared}  # fmt: skip
+        self.refs = _Refs(declared, slugs)
+        self.root = project_root(reference)
         cat_index = self.names.catalog(catalog.name)
         for table, entry in iter_entries(catalog, history=HISTORY_LIMIT):
             meta = entry.metadata
             db = dbs[meta.database]
-            tslug = table_slugs[meta.database].take(meta.name)
+            tslug = slugs[(meta.database, meta.name)][1]
             rel = f"{cslug}/{db.slug}/{tslug}.html"
             page = self.table_page(catalog.name, reference, table, entry)
             self.write(rel, page)
@@ -332,6 +432,12 @@ class _Builder:
                 )
                 shutil.rmtree(self.tmp / "pagefind", ignore_errors=True)
         search.build_index(self.tmp)
+
+    def search_page(self) -> None:
+        (self.tmp / "search").mkdir(exist_ok=True)
+        self.write("search/index.html",
+                   self.t_search.render(root="../", site_title=self.site_title, indexed=False,
+                                        search_page=True))  # fmt: skip
 
     def index(self, catalogs: list[dict[str, Any]]) -> None:
         self.write(
@@ -407,6 +513,7 @@ def build_site(
             for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)
         ]
         builder.index(summaries)
+        builder.search_page()
         (tmp / "assets").mkdir()
         assets = Path(__file__).parent / "assets"
         for name in ASSETS:

@@ -8,12 +8,17 @@ URLs, so ``javascript:`` links, ``<script>`` and ``on*=`` handlers never reach a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1", "h2",
@@ -71,29 +76,94 @@ def markdown_inline(text: str | None) -> Markup:
     return Markup(sanitize(_md.renderInline(text)))
 
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MARKS = re.compile(r"[*_`~>#|]+")
+_TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+
+
+def _inline_text(token: Token) -> str:
+    """Visible text of an inline token: what a reader sees, so ``_``, ``#`` and ``*`` that are
+    not markup stay (``o_orderkey``, ``Brand#13``, ``a*b``)."""
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(_inline_text(child))
+    # Raw HTML is text to markdown-it (html=False); a summary drops the tags themselves.
+    return _TAG.sub("", "".join(parts))
+
+
+def _blocks(text: str) -> list[tuple[bool, str]]:
+    """``(is_heading, plain text)`` of every text block of a Markdown document, in order."""
+    out: list[tuple[bool, str]] = []
+    heading = False
+    for token in _md.parse(text):
+        if token.type == "heading_open":
+            heading = True
+        elif token.type == "heading_close":
+            heading = False
+        elif token.type == "inline":
+            out.append((heading, _inline_text(token)))
+        elif token.type in ("fence", "code_block"):
+            out.append((False, token.content))
+    return [(h, _SPACE.sub(" ", t).strip()) for h, t in out if t.strip()]
+
+
+def _cut(plain: str, limit: int) -> str:
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
 
 
 def excerpt(text: str | None, limit: int = 160) -> str:
     """First paragraph of a Markdown description as plain text (to be escaped by the template)."""
     if not text:
         return ""
-    paras = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    para = next((p for p in paras if not p.lstrip().startswith("#")), paras[0] if paras else "")
-    plain = re.sub(r"<[^>]*>", "", _LINK.sub(r"\1", para))
-    plain = _SPACE.sub(" ", _MARKS.sub("", plain)).strip()
-    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+    blocks = _blocks(text)
+    first = next((t for h, t in blocks if not h), blocks[0][1] if blocks else "")
+    return _cut(first, limit)
 
 
 def plain_text(text: str | None, limit: int = 600) -> str:
     """The whole Markdown description as plain text, cut at ``limit`` (what search indexes)."""
     if not text:
         return ""
-    plain = re.sub(r"<[^>]*>", " ", _LINK.sub(r"\1", text))
-    plain = _SPACE.sub(" ", _MARKS.sub("", plain)).strip()
-    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+    return _cut(" ".join(t for _, t in _blocks(text)), limit)
+
+
+_REF = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(?![\w.])")
+_HTML_TOKEN = re.compile(r"(<[^>]*>)")
+
+
+def references(text: str | None) -> list[tuple[str, str, str | None]]:
+    """``(database, table, column or None)`` for every ``db.table[.column]`` named in ``text``."""
+    if not text:
+        return []
+    return [(m[1], m[2], m[3]) for m in _REF.finditer(text)]
+
+
+def link_references(html: Markup, resolve: Callable[[str, str, str | None], str | None]) -> Markup:
+    """Wrap ``db.table[.column]`` names in sanitised ``html`` in links where ``resolve`` gives
+    an href; text inside existing links and inside tags is left alone."""
+    out: list[str] = []
+    in_link = 0
+    for piece in _HTML_TOKEN.split(str(html)):
+        if piece.startswith("<"):
+            if piece.startswith("<a ") or piece == "<a>":
+                in_link += 1
+            elif piece == "</a>":
+                in_link = max(0, in_link - 1)
+            out.append(piece)
+        elif in_link or "." not in piece:
+            out.append(piece)
+        else:
+
+            def sub(m: re.Match[str]) -> str:
+                href = resolve(m[1], m[2], m[3])
+                return m[0] if href is None else f'<a href="{escape(href)}">{m[0]}</a>'
+
+            out.append(_REF.sub(sub, piece))
+    return Markup("".join(out))
 
 
 def safe_url(value: object) -> str | None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import sys
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -23,6 +27,27 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # quiet by default
         pass
+
+    def send_head(self) -> Any:
+        # Pages are ``x.html`` files: ``x/`` and ``x`` redirect there (relative links on the
+        # page resolve against its real URL), as static hosts with "pretty URLs" do.
+        parts = urlsplit(self.path)
+        local = Path(self.translate_path(parts.path))
+        if not local.exists() and parts.path not in ("", "/"):
+            page = Path(str(local).rstrip("/\\") + ".html")
+            if page.is_file():
+                target = parts.path.rstrip("/") + ".html"
+                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_header("Location", urlunsplit(("", "", target, parts.query, "")))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+        return super().send_head()
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        # A folder without index.html is not a page: no raw listing of the site's files.
+        self.send_error(HTTPStatus.NOT_FOUND, "Not found")
+        return None
 
 
 class _Server(http.server.ThreadingHTTPServer):

@@ -255,13 +255,18 @@
       if (mySeq !== seq) return;
       function add(d) {
         var href = resultHref(d.url);
-        if (seen[href]) return;
+        var shownAs = seen[href];
+        if (shownAs) {
+          /* a table already listed as a name match gets the excerpt (description or column doc) */
+          if (shownAs.nodeType === 1 && !shownAs.querySelector(".r-excerpt")) shownAs.appendChild(excerptNode(d.excerpt));
+          return;
+        }
         seen[href] = 1;
         list.appendChild(renderResult(d));
       }
       ds.filter(function (d) { return !d.meta.deprecated; }).forEach(add);
       /* deprecated name matches go below every current table of the first page */
-      late.forEach(function (h) { seen[resultHref(h.href)] = 1; list.appendChild(renderName(h)); });
+      late.forEach(function (h) { var li = renderName(h); seen[resultHref(h.href)] = li; list.appendChild(li); });
       late = [];
       ds.filter(function (d) { return !!d.meta.deprecated; }).forEach(add);
       more.hidden = shown >= total;
@@ -277,12 +282,19 @@
     var q = input.value.trim();
     var filters = activeFilters();
     var mySeq = ++seq;
+    var main = document.getElementById("main");
+    if (main.hasAttribute("data-search-page")) {
+      var url = new URL(location.href);
+      if (q) url.searchParams.set("q", q); else url.searchParams.delete("q");
+      history.replaceState(null, "", url.href);
+    }
     if (!q && !Object.keys(filters).length) {
-      panel.hidden = true; list.textContent = ""; status.textContent = "";
+      panel.hidden = true; main.hidden = false; list.textContent = ""; status.textContent = "";
       more.hidden = true;
       return;
     }
-    panel.hidden = false;
+    /* results are their own view: they replace the page content until the query is cleared */
+    panel.hidden = false; main.hidden = true;
     words = q.toLowerCase().split(/\s+/).filter(Boolean);
     var named = q ? nameSearch(q, filters) : Promise.resolve([]);
     /* one-letter queries are the most expensive for Pagefind and the least useful */
@@ -297,7 +309,7 @@
       hits = hits.filter(function (h) { return !h.deprecated; });
       nameCount = hits.length;
       late.forEach(function (h) { seen[resultHref(h.href)] = 1; });
-      hits.forEach(function (h) { seen[resultHref(h.href)] = 1; list.appendChild(renderName(h)); });
+      hits.forEach(function (h) { var li = renderName(h); seen[resultHref(h.href)] = li; list.appendChild(li); });
       if (hits.length) status.textContent = "Matching table names; searching columns, owners and descriptions…";
     }).catch(function () { /* names are a head start only; Pagefind still answers */ });
     Promise.all([full, named.catch(function () { return []; })]).then(function (both) {
@@ -358,6 +370,7 @@
     });
     var initial = new URLSearchParams(location.search).get("q");
     if (initial) { input.value = initial; runSearch(); }
+    else if (document.getElementById("main").hasAttribute("data-search-page")) input.focus();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
