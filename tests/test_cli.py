@@ -120,14 +120,14 @@ def test_errors_are_named_and_helpful(
     project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     missing = run(project, "describe", "tpch.prat")
-    assert missing.returncode == 2
+    assert missing.returncode == 3
     assert "TableNotFoundError" in missing.stderr
     assert "'part'" in missing.stderr
     bad_ref = run(project, "tables", "no_such_module:catalog")
-    assert bad_ref.returncode == 2
+    assert bad_ref.returncode == 3
     assert "CatalogLoadError" in bad_ref.stderr
     bad_option = run(project, "-c", "no_such_module:catalog", "tables")
-    assert bad_option.returncode == 2
+    assert bad_option.returncode == 3
     assert "CatalogLoadError" in bad_option.stderr
     elsewhere = tmp_path_factory.mktemp("empty")
     no_config = run(elsewhere, "tables")

@@ -5,6 +5,7 @@ Every test runs ``python -m neuralake`` in a subprocess, as a user does.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import pty
@@ -60,7 +61,8 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_version() -> None:
     done = run(Path.cwd(), "--version")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"neuralake {neuralake.__version__}\n"
+    assert done.stdout == f"neuralake {importlib.metadata.version('neuralake')}\n"
+    assert importlib.metadata.version("neuralake") == neuralake.__version__
 
 
 def test_help_documents_every_exit_code() -> None:
@@ -141,11 +143,11 @@ def test_text_on_a_terminal_is_a_rich_table(project: Path) -> None:
     assert "[red]geo[/red]" in out  # catalog text is never read as markup
 
 
-def test_not_a_delta_table_is_one_line_and_exit_3(project: Path) -> None:
+def test_not_a_delta_table_is_one_line_and_exit_4(project: Path) -> None:
     for command in (["history"], ["vacuum"], ["optimize"], ["restore"]):
         args = [*command, "tpch.part", *(["1"] if command == ["restore"] else [])]
         done = run(project, "-c", REF, "delta", *args)
-        assert done.returncode == 3, done.stderr
+        assert done.returncode == 4, done.stderr
         assert done.stderr.splitlines() == [NOT_DELTA]
         assert done.stdout == ""
 
@@ -153,12 +155,13 @@ def test_not_a_delta_table_is_one_line_and_exit_3(project: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "starts"),
     [
-        (["-c", REF, "describe", "tpch.prat"], 2, "error: TableNotFoundError: "),
+        (["-c", REF, "describe", "tpch.prat"], 3, "error: TableNotFoundError: "),
         (["-c", REF, "describe"], 2, "error: neuralake describe needs db.table"),
         (["-c", REF, "tables", "--bogus"], 2, "error: unrecognized arguments: --bogus"),
         (["-c", REF, "-c", REF, "tables"], 2, "error: this command takes one catalog"),
         (["-c", REF, "tables", REF], 2, "error: the catalog was given twice"),
-        (["-c", "nope:catalog", "tables"], 2, "error: CatalogLoadError: "),
+        (["-c", "nope:catalog", "tables"], 3, "error: CatalogLoadError: "),
+        (["-c", "nope", "tables"], 2, "error: catalog reference 'nope' must look like"),
         (["-c", REF, "query", "SELECT * FROM tpch.part", "--format", "parquet"], 2,
          "error: --format parquet needs --output FILE"),
         ([], 2, "error: the following arguments are required: COMMAND"),
@@ -173,7 +176,7 @@ def test_every_failure_is_one_line(project: Path, args: list[str], code: int, st
 
 def test_debug_shows_the_traceback(project: Path) -> None:
     done = run(project, "--debug", "-c", REF, "describe", "tpch.prat")
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert done.stderr.startswith("Traceback (most recent call last):")
     assert done.stderr.splitlines()[-1].startswith("error: TableNotFoundError: ")
 

@@ -76,7 +76,7 @@ def test_optimize_vacuum_restore(project: Path) -> None:
     assert (data["version"], data["files_removed"], data["files_added"]) == (3, 3, 1)
 
     out = run(project, *CAT, "delta", "vacuum", "shop.orders", "--retention-hours", "0")
-    assert out.returncode == 2
+    assert out.returncode == 4
     assert "below the table's minimum" in out.stderr
     args = [*CAT, "delta", "vacuum", "shop.orders", "--retention-hours", "0"]
     out = run(project, *args, "--no-enforce-retention")
@@ -91,7 +91,7 @@ def test_optimize_vacuum_restore(project: Path) -> None:
     out = run(project, *CAT, "delta", "restore", "shop.orders", "4", "--json")
     assert json.loads(out.stdout)["changed"] is False
     out = run(project, "delta", "restore", REF, "shop.orders", "99")
-    assert out.returncode == 2
+    assert out.returncode == 4
     assert "has no version 99 (versions 0..4)" in out.stderr
 
 
@@ -105,7 +105,7 @@ def test_check_clean_and_drift(project: Path) -> None:
     catalog = project / "cli_catalog.py"
     catalog.write_text(catalog.read_text().replace('("id", pa.int64())', '("id", pa.string())'))
     out = run(project, *CAT, "check")
-    assert out.returncode == 1
+    assert out.returncode == 7
     assert out.stdout.splitlines() == [
         "DRIFT  shop.orders",
         "         error    type_mismatch  column 'id' is declared string but storage has int64 "

@@ -283,7 +283,7 @@ def test_cli_query_refuses_files_unless_allow_files(lake: Lake) -> None:
     (lake.root / "cli_sandbox.py").write_text(textwrap.dedent(source), encoding="utf-8")
     query = f"SELECT region FROM read_csv('{lake.csv}') ORDER BY region"
     refused = _cli(lake.root, "query", query, "--format", "csv")
-    assert refused.returncode == 2
+    assert refused.returncode == 4
     assert "SQLNotAllowedError" in refused.stderr
     assert "--allow-files" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
@@ -291,7 +291,7 @@ def test_cli_query_refuses_files_unless_allow_files(lake: Lake) -> None:
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout.splitlines() == ["region", "north", "south"]
     copy = _cli(lake.root, "query", f"COPY shop.customers TO '{lake.root}/o.csv'", "--allow-files")
-    assert copy.returncode == 2
+    assert copy.returncode == 4
     assert "COPY is not a query" in copy.stderr
     assert not (lake.root / "o.csv").exists()
     usage = _cli(lake.root, "query", "--help")

@@ -10,10 +10,9 @@ from collections.abc import Sequence
 
 from neuralake.cli import api_cmds, catalog_cmds, delta_cmds, site_cmds
 from neuralake.cli.context import Context
-from neuralake.cli.errors import EXIT_CODES, CliError, ExitCode, UsageError
+from neuralake.cli.errors import EXIT_CODES, CliError, ExitCode, UsageError, exit_code
 from neuralake.cli.options import Parser, split_operands
 from neuralake.cli.output import render
-from neuralake.errors import NeuralakeError
 from neuralake.storage import redact_uri
 
 DESCRIPTION = "Code-as-catalog: list, query, export and maintain declared tables."
@@ -29,12 +28,23 @@ def _epilog() -> str:
     )
 
 
-def build_parser() -> Parser:
-    from neuralake import __version__
+def version() -> str:
+    """The installed distribution's version (the package's own when run from a source tree)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
 
+    try:
+        return dist_version("neuralake")
+    except PackageNotFoundError:
+        from neuralake import __version__
+
+        return __version__
+
+
+def build_parser() -> Parser:
     p = Parser(prog="neuralake", description=DESCRIPTION, epilog=_epilog(),
                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--version", action="version", version=f"neuralake {__version__}")
+    p.add_argument("--version", action="version", version=f"neuralake {version()}")
     p.add_argument(
         "-c", "--catalog", action="append", dest="catalog_option", metavar="REF",
         help="the catalog, package.module:attribute (repeat for site build)",
@@ -73,23 +83,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe fails here, where it is handled, not at exit
         return code
     except SystemExit as exc:  # --help and --version
-        return exc.code if isinstance(exc.code, int) else ExitCode.ERROR
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     except BrokenPipeError:
         # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.BROKEN_PIPE
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
-    except CliError as exc:
-        return _fail(exc, str(exc), exc.code, debug)
-    except (NeuralakeError, OSError) as exc:
-        return _fail(exc, f"{type(exc).__name__}: {exc}", ExitCode.ERROR, debug)
     except Exception as exc:
-        hint = " (rerun with --debug for the traceback)"
-        return _fail(exc, f"{type(exc).__name__}: {exc}{hint}", ExitCode.INTERNAL, debug)
+        return _fail(exc, debug)
 
 
-def _fail(exc: BaseException, message: str, code: ExitCode, debug: bool) -> int:
+def _message(exc: Exception, code: ExitCode) -> str:
+    if isinstance(exc, CliError):
+        return str(exc)
+    # The class names the condition (and is what scripts grep for); the message says the fix.
+    text = f"{type(exc).__name__}: {exc}"
+    if code is ExitCode.INTERNAL:
+        text += " (rerun with --debug for the traceback)"
+    return text
+
+
+def _fail(exc: Exception, debug: bool) -> int:
+    code = exit_code(exc)
+    message = _message(exc, code)
     # Last line of defence: a backend message may quote a table URI with credentials in it.
     if debug:
         print(redact_uri("".join(traceback.format_exception(exc))), end="", file=sys.stderr)

@@ -122,6 +122,6 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="catalog.json, or - for stdout")
 
     p = command(sub, "check", cmd_check,
-                "compare declared schemas with storage (exit 1 on drift)", as_json)  # fmt: skip
+                "compare declared schemas with storage (exit 7 on drift)", as_json)  # fmt: skip
     operands(p)
     p.add_argument("--strict", action="store_true", help="also fail on safe-cast differences")

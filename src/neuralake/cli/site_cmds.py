@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neuralake.cli.context import load
+from neuralake.cli.errors import NotFoundError, UsageError
 from neuralake.cli.options import command, json_parent
-from neuralake.cli.output import Frame, Report
-from neuralake.errors import CatalogLoadError
+from neuralake.cli.output import STDOUT, Frame, Report
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 DEMO_REFERENCE = "examples.tpch.catalog:catalog"
 DEMO_QUERY = (
-    "SELECT o.o_orderyear, count(*) AS orders, round(sum(l.l_extendedprice), 2) AS revenue "
+    "SELECT o.o_orderyear, count(DISTINCT o.o_orderkey) AS orders, count(*) AS line_items, "
+    "round(sum(l.l_extendedprice), 2) AS revenue "
     "FROM tpch.orders o JOIN tpch.lineitem l ON o.o_orderkey = l.l_orderkey "
     "GROUP BY o.o_orderyear ORDER BY o.o_orderyear"
 )
@@ -34,9 +36,35 @@ def _built(report: SiteReport) -> Report:
     return Report(data, [line], notes=[f"  failed: {f}" for f in report.failed])
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse a port another process listens on, before any slow work starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        # As the HTTP server binds: a port left in TIME_WAIT is free, a listening one is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; pick another --port"
+            ) from exc
+
+
+def site_folder(directory: str) -> Path:
+    """The built site to serve, or a one-line error that says how to build it."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise NotFoundError(
+            f"no site folder at {directory}; build one with neuralake site build --out {directory}"
+        )
+    return root
+
+
 def cmd_site_build(ns: argparse.Namespace, ctx: Context) -> Report:
     from neuralake.export.site import build_site
 
+    if ns.out == STDOUT:
+        raise UsageError("site build writes a folder of pages; --out - (stdout) is not possible")
     pairs: list[tuple[Catalog, str | None]] = [(load(r), r) for r in ctx.references()]
     report = build_site(pairs, ns.out, strict=ns.strict, repo_url=ns.repo_url,
                         api_url=ns.api_url)  # fmt: skip
@@ -44,12 +72,16 @@ def cmd_site_build(ns: argparse.Namespace, ctx: Context) -> Report:
 
 
 def cmd_site_serve(ns: argparse.Namespace, ctx: Context) -> None:
+    root = site_folder(ns.directory)
+    check_port(ns.host, ns.port)
     from neuralake.export.site import serve
 
-    serve(ns.directory, host=ns.host, port=ns.port)
+    serve(root, host=ns.host, port=ns.port)
 
 
 def cmd_demo(ns: argparse.Namespace, ctx: Context) -> None:
+    if not (ns.no_site or ns.no_serve):
+        check_port("127.0.0.1", ns.port)  # before minutes of generating and building
     lake = Path(ns.lake).resolve()
     os.environ["NEURALAKE_DEMO_LAKE"] = str(lake)  # where the demo catalog module finds its lake
     if str(Path.cwd()) not in sys.path:
@@ -57,8 +89,8 @@ def cmd_demo(ns: argparse.Namespace, ctx: Context) -> None:
     try:
         from examples.tpch.generate import generate
     except ImportError as exc:
-        raise CatalogLoadError(
-            "neuralake demo runs from the repository root (it needs examples/tpch)."
+        raise NotFoundError(
+            "neuralake demo runs from the repository root (it needs examples/tpch)"
         ) from exc
     generate(lake, scale=ns.scale)
     catalog = load(DEMO_REFERENCE)
