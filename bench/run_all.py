@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import delta_bench, delta_fallback_bench, import_bench, s3_bench
+from bench import delta_bench, delta_fallback_bench, facts_bench, import_bench, s3_bench
 from bench.common import log, summary, write_results
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "delta": delta_bench.run,
     "delta_fallback": delta_fallback_bench.run,
+    "facts": facts_bench.run,
     "s3": s3_bench.run,
     "import": import_bench.run,
 }

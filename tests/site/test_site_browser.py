@@ -73,7 +73,7 @@ def test_navigation_index_database_table(
     page.get_by_role("link", name="sales", exact=True).click()
     page.wait_for_url("**/sample/sales/index.html")
     assert page.locator("main h1").inner_text() == "sales"
-    page.get_by_role("link", name="orders", exact=True).click()
+    page.locator("table.list").get_by_role("link", name="orders", exact=True).click()
     page.wait_for_url("**/sample/sales/orders.html")
     assert page.locator("main h1").inner_text() == "orders"
     assert page.locator("table.schema tbody tr").count() == 7
@@ -194,7 +194,7 @@ def test_no_request_leaves_the_site(
     page = new_page(permissions=["clipboard-read", "clipboard-write"])
     page.goto(base)
     page.get_by_role("link", name="sales", exact=True).click()
-    page.get_by_role("link", name="orders", exact=True).click()
+    page.locator("table.list").get_by_role("link", name="orders", exact=True).click()
     page.wait_for_url("**/orders.html")
     page.locator("button.theme").click()
     page.get_by_role("button", name="Copy Python").click()

@@ -46,6 +46,7 @@ def cmd_describe(ns: argparse.Namespace, ctx: Context) -> Report:
         )
     if meta["error"]:
         lines.append(f"  error: {meta['error']}")
+    lines += _stats_lines(meta["stats"])
     if meta["description"]:
         lines += ["", meta["description"]]
     columns = [
@@ -56,6 +57,24 @@ def cmd_describe(ns: argparse.Namespace, ctx: Context) -> Report:
     listing = Listing(columns, [("name", "COLUMN"), ("type", "TYPE"),
                                 ("description", "DESCRIPTION")]) if columns else None  # fmt: skip
     return Report(meta, lines, listing)
+
+
+def _stats_lines(stats: dict[str, Any] | None) -> list[str]:
+    """Size and per-column min/max/nulls, as read from metadata (the Delta log or footers)."""
+    if stats is None:
+        return []
+    shape = [f"{stats[k]} {k}" for k in ("rows", "files", "bytes", "partitions")
+             if stats[k] is not None]  # fmt: skip
+    source = f" (from {stats['source']})" if stats["source"] else ""
+    lines = [f"  size: {', '.join(shape) or 'unknown'}{source}"]
+    if stats["note"]:
+        lines.append(f"  stats note: {stats['note']}")
+    for c in stats["columns"]:
+        bounds = "min/max unknown" if c["min"] is None else f"min {c['min']!r}, max {c['max']!r}"
+        nulls = "nulls unknown" if c["null_count"] is None else f"{c['null_count']} nulls"
+        note = f" [{c['note']}]" if c["note"] else ""
+        lines.append(f"    {c['name']}: {bounds}, {nulls}{note}")
+    return lines
 
 
 def cmd_query(ns: argparse.Namespace, ctx: Context) -> Frame:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from neuralake.metadata import TableMetadata
-from neuralake.tables.facts import TableFacts
+from neuralake.tables.facts import SchemaChange, TableFacts, TableStats
 
 if TYPE_CHECKING:
+    from neuralake.storage import StorageConfig
     from neuralake.tables.base import Table
 
 
@@ -25,11 +26,16 @@ class TableEntry:
         metadata: The declaration (schema declared or read from storage metadata).
         facts: What storage metadata says (freshness, recent commits, statistics columns).
         error: Why the table's storage could not be read (``None`` when it could).
+        stats: Rows, files, bytes and column profiles from metadata; ``None`` when not asked
+            for; when unknown, a record with only a ``note`` saying why.
+        schema_history: Column changes from the log, oldest first (read with ``history``).
     """
 
     metadata: TableMetadata
     facts: TableFacts = field(default_factory=TableFacts)
     error: str | None = None
+    stats: TableStats | None = None
+    schema_history: tuple[SchemaChange, ...] = ()
 
     @classmethod
     def of(cls, table: Table, *, include_freshness: bool = True, history: int = 0) -> TableEntry:
@@ -52,7 +58,27 @@ class TableEntry:
         metadata = table.metadata(storage, schema=facts.schema) if error is None else None
         if metadata is None:
             metadata = cls._declared(table)
-        return cls(metadata, facts, error)
+        stats: TableStats | None = None
+        changes: tuple[SchemaChange, ...] = ()
+        if include_freshness and error is None:
+            stats = cls._stats(table, storage)
+        if history > 0 and error is None:
+            try:
+                changes = table.schema_history(storage)
+            except Exception:  # the page still shows everything else; stats say what failed
+                changes = ()
+        return cls(metadata, facts, error, stats, changes)
+
+    @staticmethod
+    def _stats(table: Table, storage: StorageConfig) -> TableStats:
+        """The table's stats, or an unknown record saying why (never raises)."""
+        try:
+            found = table.stats(storage)
+        except Exception as exc:  # unreadable stats must not break the export
+            return TableStats(note=storage.redact(f"unknown: {type(exc).__name__}: {exc}"))
+        if found is None:
+            return TableStats(note=f"unknown: {getattr(table, 'table_type', 'custom')} table")
+        return found
 
     @classmethod
     def broken(cls, table: Table, error: str) -> TableEntry:
@@ -81,17 +107,21 @@ class TableEntry:
         return self.metadata.qualified_name
 
     def to_dict(self, *, details: bool = False) -> dict[str, Any]:
-        """The JSON form: the metadata's keys, then ``freshness`` and ``error``; with
-        ``details``, also ``history`` and ``stats_columns`` (``None`` when not known)."""
+        """The JSON form: the metadata's keys, then ``freshness``, ``reader``, ``error`` and
+        ``stats`` (rows, files, bytes, partitions, source, note and per-column profiles in
+        schema order); with ``details``, also ``history``, ``stats_columns`` and
+        ``schema_history`` (``None`` when not known)."""
         data = self.metadata.to_dict()
         fresh = self.facts.freshness
         data["freshness"] = None if fresh is None else fresh.to_dict()
         data["reader"] = self.facts.reader
         data["error"] = self.error
+        data["stats"] = None if self.stats is None else self.stats.to_dict()
         if details:
             data["history"] = (
                 [c.to_dict() for c in self.facts.history] if fresh is not None else None
             )
             stats = self.facts.stats_columns
             data["stats_columns"] = None if stats is None else list(stats)
+            data["schema_history"] = [c.to_dict() for c in self.schema_history]
         return data

@@ -41,7 +41,14 @@ from neuralake.metadata import (
     validate_name,
 )
 from neuralake.storage import StorageConfig, is_remote, resolve
-from neuralake.tables.facts import Commit, ServingInfo, StoredLayout, TableFacts
+from neuralake.tables.facts import (
+    Commit,
+    SchemaChange,
+    ServingInfo,
+    StoredLayout,
+    TableFacts,
+    TableStats,
+)
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -227,6 +234,29 @@ class Table(ABC):
     def serving(self, storage: StorageConfig | None = None) -> ServingInfo | None:
         """What an external engine needs to read the files directly (``None``: no files)."""
         return None
+
+    def stats(self, storage: StorageConfig | None = None) -> TableStats | None:
+        """Rows, files, bytes, partitions and per-column min/max/null counts, read from
+        metadata (the Delta log, Parquet footers), never by scanning data.
+
+        Returns:
+            ``None`` when the table type keeps no such metadata (function tables).
+
+        Example:
+            >>> import polars as pl
+            >>> from neuralake import FunctionTable
+            >>> nation = FunctionTable(lambda: pl.LazyFrame({"n": [1]}), name="nation")
+            >>> nation.stats() is None
+            True
+        """
+        return None
+
+    def schema_history(
+        self, storage: StorageConfig | None = None, *, limit: int = 1000
+    ) -> tuple[SchemaChange, ...]:
+        """Column additions, type changes and drops over the last ``limit`` commits, oldest
+        first; empty for tables without a log."""
+        return ()
 
     @property
     def partitions(self) -> tuple[str, ...]:

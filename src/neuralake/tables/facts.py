@@ -100,3 +100,118 @@ class ServingInfo:
     @property
     def size_bytes(self) -> int:
         return sum(size for _, size in self.files)
+
+
+#: Scalars as JSON-safe values: numbers and booleans as they are, everything else as text.
+Scalar = int | float | bool | str | None
+
+
+def json_scalar(value: Any) -> Scalar:
+    """``value`` as a JSON-safe scalar (dates, decimals and bytes become text)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """Min, max and null count of one column, aggregated over file statistics.
+
+    Attributes:
+        name: Column name; a nested field is ``parent.child``.
+        min: Smallest value over all files (``None``: some file does not say).
+        max: Largest value over all files (``None``: some file does not say).
+        null_count: Nulls over all files (``None``: some file does not say).
+        null_fraction: ``null_count / rows`` when both are known.
+        source: What the numbers were read from (``"delta log add stats"``, ``"parquet footers"``,
+            ``"partition folders"``).
+        note: Why a value is missing or approximate (e.g. ``"string stats truncated"``).
+    """
+
+    name: str
+    min: Scalar = None
+    max: Scalar = None
+    null_count: int | None = None
+    null_fraction: float | None = None
+    source: str = ""
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "min": self.min,
+            "max": self.max,
+            "null_count": self.null_count,
+            "null_fraction": self.null_fraction,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """Size and shape of a table's current data, from metadata (never a data scan).
+
+    Attributes:
+        rows: Row count (``None``: the metadata does not say; see ``note``).
+        files: Number of data files.
+        bytes: Total size of the data files.
+        partitions: Distinct partition value combinations (``None`` when unpartitioned).
+        source: What the facts were read from.
+        note: Why something is unknown or approximate.
+        columns: Per-column profiles, in schema order (nested fields flattened).
+    """
+
+    rows: int | None = None
+    files: int | None = None
+    bytes: int | None = None
+    partitions: int | None = None
+    source: str = ""
+    note: str | None = None
+    columns: tuple[ColumnProfile, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "files": self.files,
+            "bytes": self.bytes,
+            "partitions": self.partitions,
+            "source": self.source,
+            "note": self.note,
+            "columns": [c.to_dict() for c in self.columns],
+        }
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """One column change in a versioned table's schema history.
+
+    Attributes:
+        version: The commit that made the change.
+        timestamp: When it was committed (UTC), if the log says.
+        column: Column name (nested fields as ``parent.child``).
+        change: ``"added"``, ``"type changed"`` or ``"dropped"``.
+        type: The column's type after the change (before it, for ``"dropped"``), as the log
+            spells it (``long``, ``string``, ``struct<...>``).
+    """
+
+    version: int
+    timestamp: dt.datetime | None
+    column: str
+    change: Literal["added", "type changed", "dropped"]
+    type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "timestamp": None if self.timestamp is None else self.timestamp.isoformat(),
+            "column": self.column,
+            "change": self.change,
+            "type": self.type,
+        }

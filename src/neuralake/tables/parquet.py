@@ -19,7 +19,7 @@ from neuralake.storage import (
 )
 from neuralake.tables import hive, spark_footer
 from neuralake.tables.base import Table
-from neuralake.tables.facts import ServingInfo, StoredLayout
+from neuralake.tables.facts import ServingInfo, StoredLayout, TableStats
 
 _PATH = "__neuralake_path"
 _CAST = pl.ScanCastOptions(integer_cast="upcast", float_cast="upcast", datetime_cast="upcast")
@@ -135,6 +135,59 @@ class ParquetTable(Table):
             partitioning_scheme=self.partitioning_scheme,
             files=tuple(files),
             file_columns=columns,
+        )
+
+    def stats(self, storage: StorageConfig | None = None) -> TableStats:
+        """Rows, files, bytes, partitions and column profiles, from the data files' footers
+        (read in parallel, no data page) and the partition folder names.
+
+        Example:
+            >>> import tempfile, polars as pl
+            >>> root = tempfile.mkdtemp()
+            >>> pl.DataFrame({"id": [1, 2, None], "day": ["mon", "mon", "tue"]}).write_parquet(
+            ...     root + "/", partition_by=["day"])
+            >>> t = ParquetTable("events", root, partitioning=[Partition("day")])
+            >>> s = t.stats()
+            >>> s.rows, s.files, s.partitions
+            (3, 2, 2)
+            >>> [(c.name, c.min, c.max, c.null_count) for c in s.columns]
+            [('id', 1, 2, 1), ('day', 'mon', 'tue', 0)]
+        """
+        from neuralake.tables import stats as st
+
+        cfg = self.resolve_storage(storage)
+        listed = self._data_files(cfg)
+        values = [self._folder_values(rel) for rel, _ in listed]
+        footers = st.read_footers([f"{self.uri}/{rel}" for rel, _ in listed], cfg)
+        prof = st.Profiler()
+        rows = st.fold_footers(footers, prof)
+        for i, p in enumerate(self.partitioning):
+            for footer, vals in zip(footers, values, strict=True):
+                value = vals[i]
+                nulls = footer.rows if value is None else 0
+                prof.add(p.name, value, value, nulls, footer.rows, "partition folders")
+        order = list(self.declared_schema) if self.declared_schema is not None else None
+        return TableStats(
+            rows=rows,
+            files=len(listed),
+            bytes=sum(size for _, size in listed),
+            partitions=len(set(values)) if self.partitioning else None,
+            source=st.PARQUET_FOOTERS,
+            columns=prof.profiles(rows, order),
+        )
+
+    def _folder_values(self, rel: str) -> tuple[Any, ...]:
+        """The decoded partition values in a data file's folder names."""
+        segments = rel.split("/")
+        if len(segments) != len(self.partitioning) + 1:
+            raise SchemaMismatchError(
+                f"Table {self.qualified_name!r}: data file {self.uri}/{rel} is not "
+                f"{len(self.partitioning)} partition folder(s) below the root. "
+                "Check the table's partitioning."
+            )
+        return tuple(
+            hive.parse_folder(seg, p.name, p.dtype, self.scheme, self.qualified_name)
+            for seg, p in zip(segments, self.partitioning, strict=False)
         )
 
     def _data_files(self, storage: StorageConfig, folder: str = "") -> list[tuple[str, int]]:

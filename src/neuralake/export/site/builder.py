@@ -27,10 +27,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from neuralake.errors import InvalidFilterError, NeuralakeError
 from neuralake.export.metadata import iter_entries
-from neuralake.export.site import markup, search
+from neuralake.export.site import markup, search, sizes
 from neuralake.export.site.names import NameIndex
 from neuralake.export.site.paths import RESERVED_ROOT, Slugs, slug
 from neuralake.export.site.progress import Progress
+from neuralake.export.site.sizes import human_bytes
 from neuralake.export.site.snippets import table_snippets
 from neuralake.storage import redact_uri
 
@@ -90,17 +91,6 @@ class _Db:
     name: str
     slug: str
     tables: list[NS] = field(default_factory=list)
-
-
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "unknown"
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} bytes"  # pragma: no cover
 
 
 def _when(iso: str | None) -> str:
@@ -251,6 +241,15 @@ def _extra(extra: dict[str, Any]) -> list[NS]:
     return rows
 
 
+def _sized(tables: list[NS]) -> list[NS]:
+    """The database page's size rows (none when no table reports a size)."""
+    if all(t.rows is None and t.bytes is None for t in tables):
+        return []
+    return [NS(name=t.name, href=t.href, rows=t.rows, bytes=t.bytes,
+               rows_text=sizes.human_count(t.rows), size=human_bytes(t.bytes))
+            for t in tables]  # fmt: skip
+
+
 class _Builder:
     def __init__(self, tmp: Path, repo_url: str | None, multi: bool, site_title: str,
                  indexer: search.StreamingIndexer | None,
@@ -341,6 +340,8 @@ class _Builder:
             source=self.sources.info(meta.source),
             fresh=fresh,
             history=history,
+            stats=sizes.stats_view(entry.stats),
+            schema_changes=sizes.history_view(entry.schema_history),
             snippets=snippets,
             extra=_extra(dict(meta.extra)),
             search_text=markup.plain_text(meta.description),
@@ -386,6 +387,8 @@ class _Builder:
                 owner=meta.owner, tags=list(meta.tags),
                 excerpt=markup.excerpt(meta.description),
                 deprecated=bool(meta.deprecated), error=bool(entry.error),
+                rows=entry.stats.rows if entry.stats else None,
+                bytes=entry.stats.bytes if entry.stats else None,
             ))  # fmt: skip
             self.count += 1
             progress.advance()
@@ -394,7 +397,8 @@ class _Builder:
             self.write(
                 f"{cslug}/{db.slug}/index.html",
                 self.t_db.render(root="../../", site_title=self.site_title, indexed=False,
-                                 catalog=catalog.name, db=db.name, tables=db.tables),
+                                 catalog=catalog.name, db=db.name, tables=db.tables,
+                                 sizes=_sized(db.tables)),
             )  # fmt: skip
             owners = Counter(t.owner for t in db.tables if t.owner)
             tags = Counter(tag for t in db.tables for tag in t.tags)
@@ -403,7 +407,7 @@ class _Builder:
                 "types": sorted({t.type for t in db.tables}),
                 "owners": [o for o, _ in sorted(owners.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
                 "tags": [t for t, _ in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:6]],
-                "failed": sum(t.error for t in db.tables),
+                "failed": sum(t.error for t in db.tables), "totals": sizes.totals(db.tables),
                 "listed": [NS(name=t.name, href=f"{cslug}/{db.slug}/{t.href}")
                            for t in db.tables] if len(db.tables) <= 12 else [],
             })  # fmt: skip

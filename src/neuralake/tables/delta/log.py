@@ -49,7 +49,7 @@ def partition_columns(table: DeltaTable) -> tuple[str, ...]:
     return tuple(table.metadata().partition_columns)
 
 
-def _timestamp(millis: Any) -> dt.datetime | None:
+def timestamp(millis: Any) -> dt.datetime | None:
     if not isinstance(millis, int | float):
         return None
     ms = int(millis)  # whole milliseconds, so float rounding cannot shift the time
@@ -83,7 +83,7 @@ def entries(table: DeltaTable, limit: int | None = None) -> tuple[LogEntry, ...]
         metrics = info.get("operationMetrics") or {}
         commit = Commit(
             version=int(info["version"]),
-            timestamp=_timestamp(info.get("timestamp")),
+            timestamp=timestamp(info.get("timestamp")),
             operation=info.get("operation"),
             parameters=tuple(sorted((str(k), _text(v)) for k, v in params.items())),
         )

@@ -18,7 +18,9 @@ from neuralake.tables.delta import log, maintenance, readers
 from neuralake.tables.delta import merge as merging
 from neuralake.tables.delta import read as reading
 from neuralake.tables.delta import snapshot as snap
+from neuralake.tables.delta import stats as delta_stats
 from neuralake.tables.delta import write as writing
+from neuralake.tables.delta.errors import translated
 from neuralake.tables.delta.target import DeltaTarget
 from neuralake.tables.facts import TableFacts
 
@@ -33,7 +35,13 @@ if TYPE_CHECKING:
         SchemaMode,
         WriteMode,
     )
-    from neuralake.tables.facts import Commit, ServingInfo, StoredLayout
+    from neuralake.tables.facts import (
+        Commit,
+        SchemaChange,
+        ServingInfo,
+        StoredLayout,
+        TableStats,
+    )
 
 
 class NeuralakeDeltaTable(Table):
@@ -167,6 +175,40 @@ class NeuralakeDeltaTable(Table):
         """The table root, partition columns and live data files, from the log."""
         target = self._target(self.resolve_storage(storage))
         return snap.from_log(target, lambda table: log.serving(table, self.uri), "read the log")
+
+    def stats(self, storage: StorageConfig | None = None) -> TableStats:
+        """Rows, files, bytes, partitions and column profiles from the log's add actions
+        (``numRecords``, ``minValues``, ``maxValues``, ``nullCount``); when the log has no
+        ``numRecords``, from the data files' Parquet footers. String bounds of 32 characters
+        or more are marked as possibly truncated (writers keep a 32-character prefix).
+
+        Example:
+            >>> import tempfile, polars as pl, pyarrow as pa
+            >>> t = NeuralakeDeltaTable("kv", tempfile.mkdtemp() + "/kv",
+            ...     schema=pa.schema([("k", pa.int64()), ("v", pa.string())]))
+            >>> _ = t.write(pl.DataFrame({"k": [1, 2, 3], "v": ["a", None, "c"]}))
+            >>> s = t.stats()
+            >>> s.rows, s.files, s.source
+            (3, 1, 'delta log add stats')
+            >>> [(c.name, c.min, c.max, c.null_count) for c in s.columns]
+            [('k', 1, 3, 0), ('v', 'a', 'c', 1)]
+        """
+        target = self._target(self.resolve_storage(storage))
+        return snap.from_log(
+            target,
+            lambda table: delta_stats.table_stats(table, self.uri, target.cfg),
+            "read the log",
+        )
+
+    def schema_history(
+        self, storage: StorageConfig | None = None, *, limit: int = 1000
+    ) -> tuple[SchemaChange, ...]:
+        """Columns added, retyped or dropped, oldest first, from the ``metaData`` actions of
+        the last ``limit`` JSON commits (version 0's columns are listed as added)."""
+        target = self._target(self.resolve_storage(storage))
+        snap.require(target)
+        with translated(target, "read the schema history"):
+            return delta_stats.schema_history(target, limit)
 
     def commits(
         self, limit: int | None = None, *, storage: StorageConfig | None = None

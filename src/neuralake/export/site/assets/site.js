@@ -373,7 +373,32 @@
     else if (document.getElementById("main").hasAttribute("data-search-page")) input.focus();
   }
 
+  function setupSort() {
+    // Tables marked data-sortable get header buttons; without JS they stay plain tables.
+    document.querySelectorAll("table[data-sortable]").forEach(function (table) {
+      var body = table.tBodies[0];
+      table.querySelectorAll("thead th[data-sort]").forEach(function (th, col) {
+        var btn = document.createElement("button");
+        btn.type = "button"; btn.className = "sort"; btn.textContent = th.textContent;
+        th.textContent = ""; th.appendChild(btn);
+        btn.addEventListener("click", function () {
+          var asc = th.getAttribute("aria-sort") !== "ascending";
+          table.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+          th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+          var num = th.getAttribute("data-sort") === "number";
+          var rows = Array.prototype.slice.call(body.rows);
+          rows.sort(function (a, b) {
+            var x = a.cells[col].getAttribute("data-value") || "", y = b.cells[col].getAttribute("data-value") || "";
+            var d = num ? Number(x) - Number(y) : x.localeCompare(y);
+            return asc ? d : -d;
+          });
+          rows.forEach(function (r) { body.appendChild(r); });
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    setupTheme(); setupCopy(); setupSearch();
+    setupTheme(); setupCopy(); setupSearch(); setupSort();
   });
 })();
