@@ -17,7 +17,8 @@ exits with a documented status, chosen by the exception's class
   table type, an unsupported storage feature)
 - 5: storage (the lake or a file cannot be read or written)
 - 6: conflict (a concurrent Delta commit won, or the target already exists)
-- 7: the command ran and found problems (``check``: drift, or warnings with ``--strict``)
+- 7: the command ran and found problems (``check``: drift, warnings with ``--strict``, or
+  breaking changes with ``--against``)
 - 130: interrupted; 141: stdout closed early (e.g. piped into ``head``)
 
 Wherever a command writes a file, ``-`` means stdout.

@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from neuralake.cli import api_cmds, catalog_cmds, delta_cmds, site_cmds
+from neuralake.cli import api_cmds, catalog_cmds, delta_cmds, diff_cmds, site_cmds
 from neuralake.cli.context import Context
 from neuralake.cli.errors import EXIT_CODES, CliError, ExitCode, UsageError, exit_code
 from neuralake.cli.options import Parser, split_operands
@@ -51,7 +51,7 @@ def build_parser() -> Parser:
     )  # fmt: skip
     p.add_argument("--debug", action="store_true", help="show the traceback of a failure")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (catalog_cmds, site_cmds, delta_cmds, api_cmds):
+    for group in (catalog_cmds, site_cmds, delta_cmds, api_cmds, diff_cmds):
         group.register(sub)
     return p
 

@@ -105,6 +105,8 @@ def cmd_export(ns: argparse.Namespace, ctx: Context) -> Report:
 def cmd_check(ns: argparse.Namespace, ctx: Context) -> Report:
     from neuralake.contracts import format_report, report_dict
 
+    if ns.against is not None:
+        return check_against(ns.against, ctx)
     catalog = ctx.catalog()
     names = catalog.list_tables(include_deprecated=True)
     issues = catalog.validate(names)
@@ -112,6 +114,21 @@ def cmd_check(ns: argparse.Namespace, ctx: Context) -> Report:
     failed = not report["ok"] or (ns.strict and report["warnings"] > 0)
     code = ExitCode.FINDINGS if failed else ExitCode.OK
     return Report(report, format_report(issues, names).splitlines(), exit_code=code)
+
+
+def check_against(path: str, ctx: Context) -> Report:
+    """Compare the catalog with the export at ``path``: findings when a change breaks readers."""
+    from neuralake.cli.diff_cmds import load_export
+    from neuralake.export.diff import diff_catalogs
+
+    base = load_export(path)
+    diff = diff_catalogs(base, ctx.catalog().export_metadata())
+    breaking = diff.breaking
+    lines = [f"{c.table}: {c.message}" for c in breaking]
+    lines.append(f"{len(breaking)} breaking, {len(diff.changes) - len(breaking)} other changes "
+                 f"against {path}")  # fmt: skip
+    data = {"ok": not breaking, "against": path, **diff.to_dict()}
+    return Report(data, lines, exit_code=ExitCode.FINDINGS if breaking else ExitCode.OK)
 
 
 def register(sub: Subparsers) -> None:
@@ -144,3 +161,7 @@ def register(sub: Subparsers) -> None:
                 "compare declared schemas with storage (exit 7 on drift)", as_json)  # fmt: skip
     operands(p)
     p.add_argument("--strict", action="store_true", help="also fail on safe-cast differences")
+    p.add_argument(
+        "--against", metavar="BASE.json",
+        help="instead, compare with an earlier export: exit 7 on breaking changes",
+    )  # fmt: skip

@@ -32,7 +32,8 @@ EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
                              "not a Delta table"),
     (ExitCode.STORAGE, "storage: the lake or a file cannot be read or written"),
     (ExitCode.CONFLICT, "conflict: a concurrent Delta commit won, or the table already exists"),
-    (ExitCode.FINDINGS, "check found problems: drift or, with --strict, warnings"),
+    (ExitCode.FINDINGS, "check found problems: drift, warnings with --strict, or breaking "
+                        "changes with --against"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
     (ExitCode.BROKEN_PIPE, "stdout was closed early (e.g. piped into head)"),
 )  # fmt: skip
