@@ -218,6 +218,17 @@ class Catalog:
     def __repr__(self) -> str:
         return f"Catalog(name={self.name!r}, databases={self.dbs!r})"
 
+    def __str__(self) -> str:
+        from neuralake.reprs import catalog_text
+
+        return catalog_text(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: databases, table counts and a table list (text escaped)."""
+        from neuralake.reprs import catalog_html
+
+        return catalog_html(self)
+
     @property
     def storage(self) -> StorageConfig | None:
         """The catalog's storage settings (below each table's and each call's)."""

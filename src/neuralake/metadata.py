@@ -42,6 +42,24 @@ def validate_name(name: object, kind: str = "table") -> str:
     return name
 
 
+def validate_qualified(name: object, parts: int = 2) -> str:
+    """Return ``name`` if it is ``db.table`` (``parts=2``) or ``db.table.column`` (``parts=3``)
+    with every part a valid name (see :func:`validate_name`), else raise ``InvalidNameError``.
+
+    Example:
+        >>> validate_qualified("tpch.orders.o_orderkey", 3)
+        'tpch.orders.o_orderkey'
+    """
+    shape = "db.table" if parts == 2 else "db.table.column"
+    pieces = name.split(".") if isinstance(name, str) else []
+    if len(pieces) != parts or not all(_NAME.fullmatch(p) for p in pieces):
+        raise InvalidNameError(
+            f"Invalid qualified name {name!r}: expected {shape!r}, each part letters, digits "
+            "and '_', starting with a letter or '_'."
+        )
+    return str(name)
+
+
 def readable_type(dtype: PolarsDataType) -> str:
     """A short, stable, human-readable name for a Polars type.
 
@@ -170,6 +188,32 @@ class Freshness:
 
 
 @dataclass(frozen=True)
+class Lineage:
+    """Where a table's rows come from and which tables read it (qualified ``db.table`` names).
+
+    Attributes:
+        upstream: Declared and inferred inputs, sorted.
+        declared: The ``inputs=`` of the declaration, as given.
+        inferred: Catalog tables found in the table's lazy plan (function tables), sorted.
+        external: Scanned paths that are no catalog table's location, sorted (redacted).
+        downstream: Tables whose upstream includes this one, sorted.
+        unknown: Why the plan could not be inspected (``None`` when it could or there is none).
+    """
+
+    upstream: tuple[str, ...] = ()
+    declared: tuple[str, ...] = ()
+    inferred: tuple[str, ...] = ()
+    external: tuple[str, ...] = ()
+    downstream: tuple[str, ...] = ()
+    unknown: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"upstream": list(self.upstream), "declared": list(self.declared),
+                "inferred": list(self.inferred), "external": list(self.external),
+                "downstream": list(self.downstream), "unknown": self.unknown}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class TableMetadata:
     """Everything the catalog knows about a table without reading its data.
 
@@ -178,7 +222,10 @@ class TableMetadata:
     (user-info, signed query parameters) are removed from it on construction; a local location
     is the absolute path the table reads (relative ``uri=`` are resolved against the project
     root, see :func:`project_root`). ``parameters`` are the read parameters a function table
-    takes besides ``filters``/``columns``.
+    takes besides ``filters``/``columns``. ``inputs`` are declared upstream tables
+    (``db.table``), ``references`` declared ``(column, "db.table.column")`` relationships
+    (sorted by column) and ``preview`` the table's opt-in (``True``), opt-out (``False``) or
+    default (``None``) for data previews.
     """
 
     name: str
@@ -198,6 +245,9 @@ class TableMetadata:
     source: SourceLocation | None = None
     extra: tuple[tuple[str, Any], ...] = field(default=())
     parameters: tuple[TableParameter, ...] = ()
+    inputs: tuple[str, ...] = ()
+    references: tuple[tuple[str, str], ...] = ()
+    preview: bool | None = None
 
     def __post_init__(self) -> None:
         if self.location is not None:
@@ -206,6 +256,11 @@ class TableMetadata:
     @property
     def qualified_name(self) -> str:
         return f"{self.database}.{self.name}"
+
+    def _repr_html_(self) -> str:  # notebooks: the facts the site page shows, escaped
+        from neuralake.reprs import metadata_html
+
+        return metadata_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Deterministic, JSON-serialisable form (keys in a fixed order)."""
@@ -225,6 +280,9 @@ class TableMetadata:
             "docs_filters": [f.to_dict() for f in self.docs_filters],
             "docs_columns": None if self.docs_columns is None else list(self.docs_columns),
             "parameters": [p.to_dict() for p in self.parameters],
+            "inputs": list(self.inputs),
+            "references": {k: v for k, v in sorted(self.references)},
+            "preview": self.preview,
             "deprecated": self.deprecated,
             "source": None if self.source is None else self.source.to_dict(),
             "extra": {k: v for k, v in sorted(self.extra)},

@@ -36,6 +36,16 @@ def _built(report: SiteReport) -> Report:
     return Report(data, [line], notes=[f"  failed: {f}" for f in report.failed])
 
 
+def _rows(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of rows (1 or more), not {text!r}")
+    return value
+
+
 def check_port(host: str, port: int) -> None:
     """Refuse a port another process listens on, before any slow work starts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -67,7 +77,7 @@ def cmd_site_build(ns: argparse.Namespace, ctx: Context) -> Report:
         raise UsageError("site build writes a folder of pages; --out - (stdout) is not possible")
     pairs: list[tuple[Catalog, str | None]] = [(load(r), r) for r in ctx.references()]
     report = build_site(pairs, ns.out, strict=ns.strict, repo_url=ns.repo_url,
-                        api_url=ns.api_url)  # fmt: skip
+                        api_url=ns.api_url, preview_rows=ns.preview)  # fmt: skip
     return _built(report)
 
 
@@ -131,6 +141,11 @@ def register(sub: Subparsers) -> None:
         "--out", default="site", metavar="DIR", help="site folder (default: %(default)s)"
     )
     p.add_argument("--strict", action="store_true", help="exit non-zero if any table failed")
+    p.add_argument(
+        "--preview", type=_rows, default=0, metavar="N",
+        help="show the first N rows of each table (read with its docs filters; tables tagged "
+             "pii/personal/sensitive or declared preview=False are not read); default: off",
+    )  # fmt: skip
     _site_links(p)
 
     p = command(site_sub, "serve", cmd_site_serve, "serve a built site on 127.0.0.1")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from neuralake.metadata import TableMetadata
+from neuralake.metadata import Lineage, TableMetadata
 from neuralake.tables.facts import SchemaChange, TableFacts, TableStats
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ class TableEntry:
         stats: Rows, files, bytes and column profiles from metadata; ``None`` when not asked
             for; when unknown, a record with only a ``note`` saying why.
         schema_history: Column changes from the log, oldest first (read with ``history``).
+        lineage: Upstream and downstream tables (needs the whole catalog, so it is set by the
+            catalog export, see :func:`neuralake.lineage.catalog_lineage`); ``None``: not
+            computed.
     """
 
     metadata: TableMetadata
@@ -36,6 +39,7 @@ class TableEntry:
     error: str | None = None
     stats: TableStats | None = None
     schema_history: tuple[SchemaChange, ...] = ()
+    lineage: Lineage | None = None
 
     @classmethod
     def of(cls, table: Table, *, include_freshness: bool = True, history: int = 0) -> TableEntry:
@@ -107,9 +111,9 @@ class TableEntry:
         return self.metadata.qualified_name
 
     def to_dict(self, *, details: bool = False) -> dict[str, Any]:
-        """The JSON form: the metadata's keys, then ``freshness``, ``reader``, ``error`` and
+        """The JSON form: the metadata's keys, then ``freshness``, ``reader``, ``error``,
         ``stats`` (rows, files, bytes, partitions, source, note and per-column profiles in
-        schema order); with ``details``, also ``history``, ``stats_columns`` and
+        schema order) and ``lineage``; with ``details``, also ``history``, ``stats_columns`` and
         ``schema_history`` (``None`` when not known)."""
         data = self.metadata.to_dict()
         fresh = self.facts.freshness
@@ -117,6 +121,7 @@ class TableEntry:
         data["reader"] = self.facts.reader
         data["error"] = self.error
         data["stats"] = None if self.stats is None else self.stats.to_dict()
+        data["lineage"] = None if self.lineage is None else self.lineage.to_dict()
         if details:
             data["history"] = (
                 [c.to_dict() for c in self.facts.history] if fresh is not None else None

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from neuralake.export.entry import TableEntry
+from neuralake.lineage import catalog_lineage
 from neuralake.metadata import FORMAT_VERSION
 
 if TYPE_CHECKING:
@@ -49,12 +51,14 @@ def iter_entries(
 
 def catalog_dict(catalog: Catalog, *, include_freshness: bool = True) -> dict[str, Any]:
     """The whole export as a dict (``format_version`` first)."""
+    lineage = catalog_lineage(catalog)
     return {
         "format_version": FORMAT_VERSION,
         "catalog": catalog.name,
         "databases": catalog.dbs,
         "tables": [
-            e.to_dict() for _, e in iter_entries(catalog, include_freshness=include_freshness)
+            replace(e, lineage=lineage.get(e.qualified_name)).to_dict()
+            for _, e in iter_entries(catalog, include_freshness=include_freshness)
         ],
     }
 

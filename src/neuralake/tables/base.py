@@ -39,6 +39,7 @@ from neuralake.metadata import (
     project_root,
     readable_type,
     validate_name,
+    validate_qualified,
 )
 from neuralake.storage import StorageConfig, is_remote, resolve
 from neuralake.tables.facts import (
@@ -121,6 +122,11 @@ class Table(ABC):
             when read.
         extra: Free-form metadata (``data_input``, ``latency_info``, ``example_notebook``...).
         storage: Storage settings for this table (override the catalog's).
+        inputs: Upstream tables this one is computed from (``db.table``), shown as lineage
+            alongside what a function table's plan reveals.
+        references: ``{column: "db.table.column"}`` relationships (e.g. foreign keys), linked
+            both ways on the site.
+        preview: Opt in (``True``) or out (``False``) of data previews; ``None``: the default.
     """
 
     table_type: ClassVar[str]
@@ -141,6 +147,9 @@ class Table(ABC):
         extra: Mapping[str, Any] | None = None,
         storage: StorageConfig | None = None,
         source: SourceLocation | None = None,
+        inputs: Sequence[str] = (),
+        references: Mapping[str, str] | None = None,
+        preview: bool | None = None,
     ) -> None:
         self.name = validate_name(name)
         self.declared_schema = None if schema is None else to_polars_schema(schema)
@@ -160,12 +169,28 @@ class Table(ABC):
         self.catalog_storage: StorageConfig | None = None
         self._owner: object | None = None
         self.source = source or caller_location(name)
+        if isinstance(inputs, str):
+            raise TypeError(f"inputs of {name!r} must be a list of 'db.table' names.")
+        self.inputs = tuple(dict.fromkeys(validate_qualified(i) for i in inputs))
+        self.references = {
+            validate_name(c, "column"): validate_qualified(r, 3)
+            for c, r in (references or {}).items()
+        }
+        if preview is not None and not isinstance(preview, bool):
+            raise TypeError(f"preview of {name!r} must be True, False or None.")
+        self.preview = preview
         if self.declared_schema is not None:
-            documented = [*self.column_docs, *self.unique_columns, *(self.docs_columns or ())]
+            documented = [*self.column_docs, *self.unique_columns, *(self.docs_columns or ()),
+                          *self.references]  # fmt: skip
             self.check_columns(documented)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.qualified_name!r})"
+
+    def _repr_html_(self) -> str:  # notebooks: metadata and stats, escaped
+        from neuralake.reprs import table_html
+
+        return table_html(self)
 
     @property
     def qualified_name(self) -> str:
@@ -257,6 +282,14 @@ class Table(ABC):
         """Column additions, type changes and drops over the last ``limit`` commits, oldest
         first; empty for tables without a log."""
         return ()
+
+    def plan_sources(self) -> tuple[str, ...] | None:
+        """Paths the table's lazy plan scans, for lineage; ``None`` when the table is not
+        computed from other data (stored tables are lineage sources themselves).
+
+        Raises whatever building the plan raises (lineage reports it as unknown).
+        """
+        return None
 
     @property
     def partitions(self) -> tuple[str, ...]:
@@ -450,6 +483,9 @@ class Table(ABC):
             source=self.source,
             extra=tuple(sorted(self.extra.items())),
             parameters=describe_parameters(self.parameters),
+            inputs=self.inputs,
+            references=tuple(sorted(self.references.items())),
+            preview=self.preview,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any, overload
 
@@ -16,6 +17,28 @@ from neuralake.tables.base import Table, check_castable, normalize
 from neuralake.tables.facts import StoredLayout
 
 FrameFunction = Callable[..., pl.LazyFrame | pl.DataFrame]
+
+# Polars has no stable structured plan (JSON serialisation is deprecated and pickles Delta
+# scans), so the scan lines of the ``explain()`` text are parsed; the optimised plan is used
+# because only it shows the files of Delta scans.
+_SCAN = re.compile(r"^\s*\w+ SCAN \[(.*)\]\s*$", re.MULTILINE)
+_MORE = re.compile(r"^\.\.\. \d+ other sources?$")
+
+
+def scanned_paths(plan: str) -> tuple[str, ...]:
+    """The paths of the file scans in an ``explain()`` text, in order, without duplicates.
+
+    Example:
+        >>> scanned_paths("Parquet SCAN [/lake/t/part-0.parquet, ... 3 other sources]")
+        ('/lake/t/part-0.parquet',)
+    """
+    found: dict[str, None] = {}
+    for m in _SCAN.finditer(plan):
+        for piece in m[1].split(", "):
+            # Sources without a separator are in-memory or Python scans (``PL_PY_DSET``).
+            if ("/" in piece or "\\" in piece) and not _MORE.match(piece):
+                found[piece] = None
+    return tuple(found)
 
 
 class FunctionTable(Table):
@@ -64,6 +87,20 @@ class FunctionTable(Table):
     def layout(self, storage: StorageConfig | None = None) -> StoredLayout:
         """The schema the function's frame reports, before it is conformed to the declaration."""
         return StoredLayout(self._call(None, None, {}).collect_schema())
+
+    def plan_sources(self) -> tuple[str, ...]:
+        """The paths the function's frame scans, from its plan (nothing is read but what
+        Polars needs to plan: folder listings and Delta logs).
+
+        Raises:
+            InvalidParameterError: The function needs parameters, so it cannot be called
+                without them.
+        """
+        needed = [k for k, p in self.parameters.items()
+                  if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]  # fmt: skip
+        if needed:
+            raise InvalidParameterError(f"needs parameter(s) {', '.join(needed)}")
+        return scanned_paths(self._call(None, None, {}).explain())
 
     @property
     def pushdown(self) -> tuple[bool, bool]:

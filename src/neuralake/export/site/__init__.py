@@ -5,6 +5,7 @@ Example:
     >>> report = build_site([(catalog, "examples.tpch.catalog:catalog")], "site/")  # doctest: +SKIP
     >>> report.tables, report.failed  # doctest: +SKIP
     (8, ())
+    >>> build_site([(catalog, None)], "site/", preview_rows=10)  # first rows on pages  # doctest: +SKIP
 """
 
 from __future__ import annotations

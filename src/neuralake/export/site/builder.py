@@ -24,21 +24,26 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from neuralake.errors import InvalidFilterError, NeuralakeError
 from neuralake.export.metadata import iter_entries
 from neuralake.export.site import markup, search, sizes
+from neuralake.export.site.graph import lineage_view
 from neuralake.export.site.names import NameIndex
-from neuralake.export.site.paths import RESERVED_ROOT, Slugs, slug
+from neuralake.export.site.paths import RESERVED_ROOT, Slugs
+from neuralake.export.site.preview import read_preview
 from neuralake.export.site.progress import Progress
+from neuralake.export.site.refs import Refs, column_anchor
 from neuralake.export.site.sizes import human_bytes
 from neuralake.export.site.snippets import table_snippets
+from neuralake.lineage import catalog_lineage
 from neuralake.storage import redact_uri
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
     from neuralake.export.entry import TableEntry
-    from neuralake.metadata import SourceLocation
+    from neuralake.metadata import Lineage, SourceLocation
     from neuralake.tables.base import Table
 
 logger = logging.getLogger("neuralake")
@@ -182,54 +187,6 @@ def show_location(location: str | None, root: Path | None) -> str | None:
     return rel.as_posix() or "."
 
 
-class _Refs:
-    """Column references between tables of one catalog (``db.table.column`` in column docs).
-
-    Collected from declarations before any page is rendered, so a source page can link to its
-    target and the target page can list what refers to it whichever is rendered first. A
-    target column counts as existing if the table declares it (schema, column docs or
-    partitions); nothing is read from storage for this.
-    """
-
-    def __init__(
-        self, tables: Sequence[Table], slugs: dict[tuple[str, str], tuple[str, str]]
-    ) -> None:
-        self.slugs = slugs  # (db, table) -> (db slug, table slug)
-        self.columns: dict[tuple[str, str], set[str]] = {}
-        for t in tables:
-            cols = set(t.column_docs) | set(t.partitions)
-            if t.declared_schema is not None:
-                cols |= set(t.declared_schema.names())
-            self.columns[(t.database or "", t.name)] = cols
-        self.back: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
-        for t in tables:
-            for col, doc in sorted(t.column_docs.items()):
-                for db, name, target in markup.references(doc):
-                    if target is not None and target in self.columns.get((db, name), ()):
-                        src = (t.database or "", t.name, col)
-                        refs = self.back.setdefault((db, name, target), [])
-                        if src not in refs and src[:2] != (db, name):
-                            refs.append(src)
-
-    def href(self, db: str, name: str, column: str | None) -> str | None:
-        """Link from a table page to ``db.name`` (and its ``column`` row), if they exist."""
-        if (db, name) not in self.slugs:
-            return None
-        if column is not None and column not in self.columns[(db, name)]:
-            return None
-        dslug, tslug = self.slugs[(db, name)]
-        return f"../{dslug}/{tslug}.html" + ("" if column is None else f"#{column_anchor(column)}")
-
-    def referenced_by(self, db: str, name: str, column: str) -> list[NS]:
-        return [NS(label=f"{d}.{t}.{c}", href=self.href(d, t, c))
-                for d, t, c in self.back.get((db, name, column), ())]  # fmt: skip
-
-
-def column_anchor(column: str) -> str:
-    """The ``id`` of a column's schema row (safe characters only)."""
-    return "col-" + slug(column)
-
-
 def _extra(extra: dict[str, Any]) -> list[NS]:
     rows = []
     for key, value in extra.items():
@@ -253,8 +210,9 @@ def _sized(tables: list[NS]) -> list[NS]:
 class _Builder:
     def __init__(self, tmp: Path, repo_url: str | None, multi: bool, site_title: str,
                  indexer: search.StreamingIndexer | None,
-                 api_url: str | None = None) -> None:  # fmt: skip
+                 api_url: str | None = None, preview_rows: int = 0) -> None:  # fmt: skip
         self.tmp = tmp
+        self.preview_rows = preview_rows
         self.api_url = api_url
         self.names = NameIndex()
         self.indexer = indexer
@@ -266,7 +224,8 @@ class _Builder:
         self.t_db = env.get_template("database.html")
         self.t_index = env.get_template("index.html")
         self.t_search = env.get_template("search.html")
-        self.refs = _Refs((), {})
+        self.refs = Refs((), {})
+        self.lineage: dict[str, Lineage] = {}
         self.root: Path | None = None
         self.failed: list[str] = []
         self.failed_links: list[dict[str, str]] = []
@@ -283,9 +242,12 @@ class _Builder:
         keys = set(meta.unique_columns)
         # Objects with attributes (not dicts) keep Jinja's attribute lookups on the fast path.
         link = self.refs.href
+        declared_refs = dict(meta.references)
         columns = [
             NS(name=c.name, type=c.type, doc=markup.link_references(
-                   markup.markdown_inline(c.description), link),
+                   markup.markdown_inline(c.description), link) + (
+                   Markup(" ") + self.refs.declared(declared_refs[c.name])
+                   if c.name in declared_refs else ""),
                partition=c.partition, key=c.name in keys, stats=c.name in stats,
                anchor=column_anchor(c.name),
                referenced_by=self.refs.referenced_by(meta.database, meta.name, c.name))
@@ -344,6 +306,10 @@ class _Builder:
             schema_changes=sizes.history_view(entry.schema_history),
             snippets=snippets,
             extra=_extra(dict(meta.extra)),
+            lineage=lineage_view(meta.qualified_name, self.lineage.get(meta.qualified_name), link),
+            preview=read_preview(table, self.preview_rows, unreadable=bool(entry.error))
+            if self.preview_rows
+            else None,
             search_text=markup.plain_text(meta.description),
             w=DEPRECATED_WEIGHTS if meta.deprecated else WEIGHTS,
         )
@@ -362,7 +328,8 @@ class _Builder:
         slugs = {(t.database or "", t.name): (dbs[t.database or ""].slug,
                                               table_slugs[t.database or ""].take(t.name))
                  for t in declared}  # fmt: skip
-        self.refs = _Refs(declared, slugs)
+        self.refs = Refs(declared, slugs)
+        self.lineage = catalog_lineage(catalog)  # downstream needs every table's plan first
         self.root = project_root(reference)
         cat_index = self.names.catalog(catalog.name)
         for table, entry in iter_entries(catalog, history=HISTORY_LIMIT):
@@ -493,9 +460,16 @@ def build_site(
     repo_url: str | None = None,
     progress: bool | None = None,
     api_url: str | None = None,
+    preview_rows: int = 0,
 ) -> SiteReport:
-    """Build the static catalog site into ``out``; see :func:`neuralake.export.site.build_site`."""
+    """Build the static catalog site into ``out``; see :func:`neuralake.export.site.build_site`.
+
+    ``preview_rows`` > 0 shows that many first rows on each table page (the only data read; see
+    :mod:`neuralake.export.site.preview`).
+    """
     start = time.perf_counter()
+    if preview_rows < 0:
+        raise SiteBuildError(f"preview_rows must be 0 (off) or more, not {preview_rows}.")
     catalogs = list(catalogs)
     if not catalogs:
         raise SiteBuildError("No catalog to build a site for.")
@@ -511,7 +485,7 @@ def build_site(
         except (search.SearchIndexError, OSError) as exc:
             logger.warning("Cannot start the Pagefind service (%s); indexing files instead", exc)
             indexer = None
-        builder = _Builder(tmp, repo_url, len(catalogs) > 1, title, indexer, api_url)
+        builder = _Builder(tmp, repo_url, len(catalogs) > 1, title, indexer, api_url, preview_rows)
         summaries = [
             builder.catalog(cat, ref, slug, bar)
             for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)
