@@ -3,8 +3,9 @@
     .venv/bin/python bench/site/bench_site.py            # 10k and 100k
     .venv/bin/python bench/site/bench_site.py --sizes 10000
 
-Synthetic catalogs: function tables with 20 declared columns that are never read (the
-function raises if called; the bench asserts it never was). Measures build time (pages +
+Synthetic catalogs: function tables with 20 declared columns that are never read (each
+function is called at most once, for the lineage read from its lazy plan; the bench asserts
+it). Measures build time (pages +
 Pagefind), output size, the largest table page, and in headless Chromium the time from the first
 keystroke to the first rendered result and the bytes transferred for that search (cold cache).
 Results go to bench/site/results.md and results.json.
@@ -107,9 +108,10 @@ TAGS = [f"tag{i:02d}" for i in range(40)]
 OWNERS = [f"team-{i:03d}" for i in range(150)]
 
 
-def _never_called() -> pl.LazyFrame:
+def _plan_only() -> pl.LazyFrame:
+    """Called at most once per table, for its lineage (the plan is read, never collected)."""
     CALLS["n"] += 1
-    raise AssertionError("the site builder must not call table functions with declared schemas")
+    return pl.LazyFrame()
 
 
 def synthetic_catalog(n: int, per_db: int = 1000) -> Catalog:
@@ -124,7 +126,7 @@ def synthetic_catalog(n: int, per_db: int = 1000) -> Catalog:
             cols[f"{rng.choice(WORDS)}_{k}"] = rng.choice(dtypes)
         first = next(iter(cols))
         dbs.setdefault(db, []).append(FunctionTable(
-            _never_called, name=name, schema=cols,
+            _plan_only, name=name, schema=cols,
             description=f"Synthetic table {i} about {rng.choice(WORDS)} and {rng.choice(WORDS)}.\n\n"
                         f"Loaded by the **{rng.choice(WORDS)}** pipeline.",
             owner=rng.choice(OWNERS), tags=rng.sample(TAGS, 2),
@@ -224,7 +226,7 @@ def run(n: int, work: Path) -> dict[str, object]:
     report = build_site([(catalog, "bench.synthetic:catalog")], out, progress=False)
     build_s = time.perf_counter() - t1
     cpu_s = _cpu() - cpu0
-    assert CALLS["n"] == 0, "table functions were called during the build"
+    assert CALLS["n"] <= n, "a table function was called more than once (lineage needs one plan)"
     assert report.tables == n
     assert not report.failed
     print(f"  build {build_s:.1f} s", file=sys.stderr, flush=True)

@@ -95,7 +95,8 @@ def _inline_text(token: Token) -> str:
     return _TAG.sub("", "".join(parts))
 
 
-def _blocks(text: str) -> list[tuple[bool, str]]:
+@lru_cache(maxsize=4096)  # a page asks for its excerpt, summary and search text: parse once
+def _blocks(text: str) -> tuple[tuple[bool, str], ...]:
     """``(is_heading, plain text)`` of every text block of a Markdown document, in order."""
     out: list[tuple[bool, str]] = []
     heading = False
@@ -108,7 +109,7 @@ def _blocks(text: str) -> list[tuple[bool, str]]:
             out.append((heading, _inline_text(token)))
         elif token.type in ("fence", "code_block"):
             out.append((False, token.content))
-    return [(h, _SPACE.sub(" ", t).strip()) for h, t in out if t.strip()]
+    return tuple((h, _SPACE.sub(" ", t).strip()) for h, t in out if t.strip())
 
 
 def _cut(plain: str, limit: int) -> str:
