@@ -284,3 +284,35 @@ def scanned_files(lf: pl.LazyFrame) -> list[tuple[str, int]]:
 def scanned() -> Any:
     """``scanned(lf)`` -> ``[(first file, number of files), ...]``, one per scan of ``lf``."""
     return scanned_files
+
+
+_REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated TPC-H demo lake (skipped if the example is missing)."""
+    if not (_REPO / "examples" / "tpch" / "generate.py").exists():
+        pytest.skip("examples/tpch not available")
+    if str(_REPO) not in sys.path:
+        sys.path.insert(0, str(_REPO))
+    import importlib
+
+    lake = tmp_path_factory.getbasetemp() / "demo_lake"
+    if not (lake / "tpch").exists():
+        importlib.import_module("examples.tpch.generate").generate(lake, scale=0.01)
+    return lake
+
+
+@pytest.fixture
+def demo_catalog(demo_lake: Path, monkeypatch: pytest.MonkeyPatch) -> Catalog:
+    """The TPC-H demo catalog over :func:`demo_lake`."""
+    import importlib
+
+    monkeypatch.setenv("NEURALAKE_DEMO_LAKE", str(demo_lake))  # read by examples.tpch.tables
+    for mod in ("examples.tpch.tables", "examples.tpch.catalog"):
+        if mod in sys.modules:
+            importlib.reload(sys.modules[mod])
+    cat = importlib.import_module("examples.tpch.catalog").catalog
+    assert isinstance(cat, Catalog)
+    return cat

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -216,25 +215,6 @@ def test_json_export_includes_lineage_deterministically(catalog: Catalog, tmp_pa
     assert tables["shop.orders"]["lineage"]["downstream"] == [
         "shop.flaky", "shop.joined", "shop.order_totals"]  # fmt: skip
     assert tables["shop.needs"]["lineage"]["unknown"].startswith("InvalidParameterError")
-
-
-@pytest.fixture
-def demo_catalog(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Catalog:
-    if not (REPO / "examples" / "tpch" / "generate.py").exists():
-        pytest.skip("examples/tpch not available")
-    monkeypatch.syspath_prepend(str(REPO))
-    lake = tmp_path_factory.getbasetemp() / "demo_lake"
-    if not (lake / "tpch").exists():
-        importlib.import_module("examples.tpch.generate").generate(lake, scale=0.01)
-    monkeypatch.setenv("NEURALAKE_DEMO_LAKE", str(lake))  # read by examples.tpch.tables
-    for mod in ("examples.tpch.tables", "examples.tpch.catalog"):
-        if mod in sys.modules:
-            importlib.reload(sys.modules[mod])
-    cat = importlib.import_module("examples.tpch.catalog").catalog
-    assert isinstance(cat, Catalog)
-    return cat
 
 
 def test_demo_function_tables_lineage_is_the_files_they_read(demo_catalog: Catalog) -> None:

@@ -8,7 +8,6 @@ child process for the S3 tests.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -100,32 +99,3 @@ def s3_storage(moto_endpoint: str) -> StorageConfig:
         secret_access_key="moto-test-secret",
         allow_http=True,
     )
-
-
-@pytest.fixture(scope="session")
-def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small generated TPC-H demo lake (skipped if the example is missing)."""
-    if not (REPO / "examples" / "tpch" / "generate.py").exists():
-        pytest.skip("examples/tpch not available")
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    import importlib
-
-    lake = tmp_path_factory.getbasetemp() / "demo_lake"
-    if not (lake / "tpch").exists():
-        importlib.import_module("examples.tpch.generate").generate(lake, scale=0.01)
-    return lake
-
-
-@pytest.fixture
-def demo_catalog(demo_lake: Path, monkeypatch: pytest.MonkeyPatch) -> Catalog:
-    """The TPC-H demo catalog over :func:`demo_lake`."""
-    import importlib
-
-    monkeypatch.setenv("NEURALAKE_DEMO_LAKE", str(demo_lake))  # read by examples.tpch.tables
-    for mod in ("examples.tpch.tables", "examples.tpch.catalog"):
-        if mod in sys.modules:
-            importlib.reload(sys.modules[mod])
-    cat = importlib.import_module("examples.tpch.catalog").catalog
-    assert isinstance(cat, Catalog)
-    return cat

@@ -7,11 +7,10 @@ supports always gets an :class:`~neuralake.errors.UnsupportedFeatureError` namin
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from neuralake.errors import UnsupportedFeatureError
-from neuralake.storage import arrow_filesystem, list_files
+from neuralake.tables.delta.commits import CommitLog
 
 if TYPE_CHECKING:
     from neuralake.tables.delta.target import DeltaTarget
@@ -70,16 +69,9 @@ def check_logged(target: DeltaTarget) -> None:
 
 
 def _newest_protocol(target: DeltaTarget) -> dict[str, object] | None:
-    log = f"{target.uri.rstrip('/')}/_delta_log"
-    commits = sorted(
-        (rel for rel, _ in list_files(log, target.cfg) if rel.endswith(".json") and "/" not in rel),
-        reverse=True,
-    )
-    fs, root = arrow_filesystem(log, target.cfg)
-    for rel in commits:
-        with fs.open_input_stream(f"{root.rstrip('/')}/{rel}") as stream:
-            for line in stream.read().decode().splitlines():
-                action = json.loads(line) if line.strip() else {}
-                if isinstance(action.get("protocol"), dict):
-                    return action["protocol"]  # type: ignore[no-any-return]
+    log = CommitLog(target)
+    for version in reversed(log.versions()):
+        for action in log.actions(version):
+            if isinstance(action.get("protocol"), dict):
+                return action["protocol"]  # type: ignore[no-any-return]
     return None

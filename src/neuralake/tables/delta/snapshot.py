@@ -114,21 +114,16 @@ def check_not_before(table: DeltaTable, when: dt.datetime, target: DeltaTarget) 
 
 def _commit_time(target: DeltaTarget, version: int) -> dt.datetime | None:
     """The ``commitInfo`` time of one commit, or ``None`` if it has none (or is unreadable)."""
-    import json
+    from neuralake.tables.delta.commits import CommitLog
 
-    from neuralake.storage import arrow_filesystem
-
-    uri = f"{target.uri.rstrip('/')}/_delta_log/{version:020d}.json"
     try:
-        fs, path = arrow_filesystem(uri, target.cfg)
-        with fs.open_input_stream(path) as stream:
-            lines = stream.read().decode().splitlines()
-        for line in lines:
-            info = json.loads(line).get("commitInfo") if line.strip() else None
-            if isinstance(info, dict) and isinstance(info.get("timestamp"), int):
-                return dt.datetime.fromtimestamp(info["timestamp"] / 1000, tz=dt.UTC)
+        actions = CommitLog(target).actions(version)
     except (OSError, ValueError):  # a checkpointed-away commit: nothing to compare with
         return None
+    for action in actions:
+        info = action.get("commitInfo")
+        if isinstance(info, dict) and isinstance(info.get("timestamp"), int):
+            return dt.datetime.fromtimestamp(info["timestamp"] / 1000, tz=dt.UTC)
     return None
 
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import polars as pl
 
-from neuralake.storage import arrow_filesystem, list_files
 from neuralake.tables import stats as st
+from neuralake.tables.delta.commits import CommitLog
 from neuralake.tables.delta.log import (
     add_actions,
     logical_names,
@@ -38,7 +37,6 @@ PARTITION_VALUES = "delta log partition values"
 #: delta-rs (and Spark) keep only this many leading characters of string statistics.
 STRING_PREFIX = 32
 TRUNCATED = f"string stats truncated (writers keep {STRING_PREFIX} characters)"
-_COMMIT = re.compile(r"\d{20}\.json")
 
 
 def leaf_names(schema: pl.Schema) -> list[str]:
@@ -177,13 +175,10 @@ def _leaves(fields: list[dict[str, Any]], prefix: str = "") -> dict[str, str]:
     return out
 
 
-def _read_commit(fs: Any, path: str) -> tuple[dt.datetime | None, dict[str, str] | None]:
+def _read_commit(log: CommitLog, version: int) -> tuple[dt.datetime | None, dict[str, str] | None]:
     """A commit's time and, if it has a ``metaData`` action, its columns and types."""
     when, columns = None, None
-    with fs.open_input_stream(path) as stream:
-        lines = stream.read().decode().splitlines()
-    for line in lines:
-        action = json.loads(line) if line.strip() else {}
+    for action in log.actions(version):
         info, meta = action.get("commitInfo"), action.get("metaData")
         if isinstance(info, dict) and isinstance(info.get("timestamp"), int | float):
             when = timestamp(info["timestamp"])
@@ -198,20 +193,15 @@ def schema_history(target: DeltaTarget, limit: int = 1000) -> tuple[SchemaChange
     The earliest ``metaData`` in that window is the baseline; the columns of version 0 are
     reported as ``added`` there.
     """
-    root = f"{target.uri.rstrip('/')}/_delta_log"
-    commits = sorted(
-        rel for rel, _ in list_files(root, target.cfg) if _COMMIT.fullmatch(rel)
-    )[-limit:] if limit > 0 else []  # fmt: skip
-    fs, inner = arrow_filesystem(root, target.cfg)
-    paths = [f"{inner.rstrip('/')}/{rel}" for rel in commits]
-    with ThreadPoolExecutor(max_workers=max(1, min(st.FOOTER_THREADS, len(paths)))) as pool:
-        read = list(pool.map(lambda p: _read_commit(fs, p), paths))
+    log = CommitLog(target)
+    versions = log.versions()[-limit:] if limit > 0 else []
+    with ThreadPoolExecutor(max_workers=max(1, min(st.FOOTER_THREADS, len(versions)))) as pool:
+        read = list(pool.map(lambda v: _read_commit(log, v), versions))
     changes: list[SchemaChange] = []
     before: dict[str, str] | None = None
-    for rel, (when, columns) in zip(commits, read, strict=True):
+    for version, (when, columns) in zip(versions, read, strict=True):
         if columns is None:
             continue
-        version = int(rel[:20])
         if before is None and version != 0:
             before = columns
             continue
