@@ -133,8 +133,10 @@ def test_s3_storage_options() -> None:
         "aws_session_token": "tok",
         "aws_allow_http": "true",
         "timeout": "2s",
-        "connect_timeout": "2s",
-        "retry_timeout": "4s",
+        # connecting, the request and its retries together stay within the 2 s
+        "connect_timeout": "500ms",
+        "retry_timeout": "1300ms",
+        "backoff_config.max_backoff": "200ms",
     }
     aws = get_s3_storage_options(StorageConfig(region="eu-west-1", profile="dev"))
     assert aws["aws_region"] == "eu-west-1"

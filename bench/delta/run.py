@@ -11,7 +11,12 @@ Measures (medians of ``--repeats`` runs, interleaved so both sides see the same 
 * upsert of 1% of the rows, all in one ship year: ``table.upsert`` (merge restricted to the
   source's partitions) vs a raw ``DeltaTable.merge`` on the keys only; time and peak RSS, each run
   in a fresh child process (``resource.getrusage`` max RSS);
-* optimize (compaction of 24 appended chunks): ``table.optimize()`` vs ``dt.optimize.compact()``.
+* optimize (compaction of 24 appended chunks): ``table.optimize()`` vs ``dt.optimize.compact()``;
+* the cost of exactly-once commits: ``--token-appends`` appends of a ``--token-rows`` slice, each
+  with neuralake's commit properties (app transaction + commitInfo token, see
+  ``tables/delta/commit.py``) vs the same ``write_deltalake`` append without them (the tokens
+  cannot be turned off in neuralake, so both sides are raw ``write_deltalake``).
+  ``--only tokens`` runs just this part and updates it in an existing ``results.json``.
 
 Results go to ``bench/delta/results.json`` and ``bench/delta/results.md``. The lineitem file is
 generated with ``tpchgen-cli`` into ``bench/data/tpch-sf<scale>/`` if missing (reused otherwise).
@@ -20,6 +25,7 @@ generated with ``tpchgen-cli`` into ``bench/data/tpch-sf<scale>/`` if missing (r
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import platform
 import resource
@@ -263,6 +269,144 @@ def bench(scale: float, repeats: int, work: Path) -> dict[str, Any]:
     }
 
 
+def bench_tokens(df: pl.DataFrame, repeats: int, work: Path, appends: int) -> dict[str, Any]:
+    """``appends`` appends of ``df`` with idempotency tokens vs without, interleaved."""
+    from deltalake import write_deltalake
+
+    from neuralake.tables.delta.commit import Attempt, commit_properties
+
+    def append_all(uri: str, tokens: bool) -> float:
+        write_deltalake(uri, df.head(1), partition_by=["l_shipyear"])  # the table exists
+        start = time.perf_counter()
+        for _ in range(appends):
+            props = commit_properties(Attempt(0)) if tokens else commit_properties()
+            write_deltalake(
+                uri, df, mode="append", partition_by=["l_shipyear"], commit_properties=props
+            )
+        return time.perf_counter() - start
+
+    runs: dict[str, list[float]] = {"tokens": [], "plain": []}
+    append_all(str(work / "tokens-warmup"), True)
+    shutil.rmtree(work / "tokens-warmup")
+    for r in range(repeats):
+        for kind in ("tokens", "plain") if r % 2 == 0 else ("plain", "tokens"):
+            uri = str(work / f"tokens-{kind}-{r}")
+            runs[kind].append(append_all(uri, kind == "tokens"))
+            shutil.rmtree(uri)
+            print(f"  {appends} appends {kind} run {r}: {runs[kind][-1]:.2f}s", flush=True)
+    med = {k: median(v) for k, v in runs.items()}
+    rows = df.height * appends
+    return {
+        "appends": appends,
+        "rows_per_append": df.height,
+        "seconds": med,
+        "rows_per_second": {k: round(rows / v) for k, v in med.items()},
+        "ratio_tokens_over_plain": round(med["tokens"] / med["plain"], 3),
+        "runs": runs,
+    }
+
+
+def token_lines(t: dict[str, Any] | None) -> list[str]:
+    if t is None:
+        return []
+    return [
+        "",
+        f"Exactly-once commits: {t['appends']} appends of {t['rows_per_append']:,} rows each "
+        "(raw `write_deltalake`, medians):",
+        "",
+        "| appends | with idempotency token | without | ratio |",
+        "|---|---|---|---|",
+        f"| time (s) | {t['seconds']['tokens']} | {t['seconds']['plain']} | "
+        f"{t['ratio_tokens_over_plain']} |",
+        f"| rows/s | {t['rows_per_second']['tokens']:,} | {t['rows_per_second']['plain']:,} | |",
+    ]
+
+
+# -- keyed reads -------------------------------------------------------------------------------
+
+
+def bench_keyed_reads(df: pl.DataFrame, repeats: int, work: Path) -> dict[str, Any]:
+    """Keyed reads of lineitem against the same table read without a key (``pl.scan_delta``).
+
+    Two keyed tables: written by neuralake (unique by construction), and the same plus a raw
+    ``write_deltalake`` append of 1,000 existing keys with new quantities (de-duplicated: only
+    the appended file's rows, and older rows of their keys, are told apart).
+    """
+    from deltalake import write_deltalake
+
+    from neuralake import Filter, NeuralakeDeltaTable
+
+    unique = str(work / "keyed-unique")
+    start = time.perf_counter()
+    NeuralakeDeltaTable("lineitem", unique, schema=df.schema, partition_by=["l_shipyear"],
+                        unique_columns=KEYS).write(df)  # fmt: skip
+    prepare = time.perf_counter() - start
+    dedup = str(work / "keyed-dedup")
+    shutil.copytree(unique, dedup)
+    changed = df.filter(pl.col("l_orderkey") < 4000).head(1000)
+    write_deltalake(dedup, changed.with_columns(l_quantity=pl.col("l_quantity") + 1).cast(df.schema),
+                    mode="append", partition_by=["l_shipyear"])  # fmt: skip
+    year = [Filter("l_shipdate", ">=", dt.date(1995, 1, 1)),
+            Filter("l_shipdate", "<", dt.date(1996, 1, 1))]  # fmt: skip
+    year_expr = pl.col("l_shipdate").is_between(dt.date(1995, 1, 1), dt.date(1996, 1, 1),
+                                                closed="left")  # fmt: skip
+    cases = [
+        ("one year (l_shipdate in 1995)", year, year_expr),
+        ("sum(l_quantity), full table", None, None),
+        ("l_orderkey < 1000", [Filter("l_orderkey", "<", 1000)], pl.col("l_orderkey") < 1000),
+    ]
+    total = pl.col("l_quantity").sum()
+    out: dict[str, Any] = {"prepare_seconds": round(prepare, 1), "cases": []}
+    for variant, uri, target in (("unique by construction", unique, 1.2),
+                                 ("needs de-duplication", dedup, 2.0)):  # fmt: skip
+        table = NeuralakeDeltaTable("lineitem", uri, schema=df.schema,
+                                    partition_by=["l_shipyear"], unique_columns=KEYS)  # fmt: skip
+        for case, filters, expr in cases:
+
+            def keyed(t: Any = table, f: Any = filters) -> Any:
+                return t.scan(f, ["l_quantity"]).select(total).collect().item()
+
+            def raw(u: str = uri, e: Any = expr) -> Any:
+                lf = pl.scan_delta(u)
+                return (lf if e is None else lf.filter(e)).select(total).collect().item()
+
+            keyed(), raw()  # warm-up
+            ks: list[float] = []
+            rs: list[float] = []
+            for r in range(max(repeats, 5)):
+                for fn, xs in ((keyed, ks), (raw, rs)) if r % 2 == 0 else ((raw, rs), (keyed, ks)):
+                    xs.append(timed(fn))
+            k, b = statistics.median(ks), statistics.median(rs)
+            out["cases"].append({
+                "variant": variant, "case": case, "keyed_ms": round(k * 1000, 2),
+                "raw_ms": round(b * 1000, 2), "ratio": round(k / b, 3), "target": target,
+                "ok": k / b <= target,
+            })  # fmt: skip
+            print(f"  keyed {variant}, {case}: {k * 1000:.1f} ms vs {b * 1000:.1f} ms", flush=True)
+    return out
+
+
+def keyed_lines(r: dict[str, Any] | None) -> list[str]:
+    if r is None:
+        return []
+    rows = [
+        f"| {c['variant']} | {c['case']} | {c['keyed_ms']} | {c['raw_ms']} | {c['ratio']} | "
+        f"≤ {c['target']:g} {'ok' if c['ok'] else 'MISSED'} |"
+        for c in r["cases"]
+    ]
+    return [
+        "",
+        "Keyed reads (`unique_columns=[l_orderkey, l_linenumber]`, `sum(l_quantity)`) vs the "
+        "same table read without a key (`pl.scan_delta`), medians in ms. De-duplication: the "
+        "unique table plus a raw append of 1,000 existing keys. Preparing the keyed table "
+        f"(neuralake write of SF1): {r['prepare_seconds']} s.",
+        "",
+        "| table | query | keyed | raw | ratio | target |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
+
+
 def markdown(r: dict[str, Any]) -> str:
     a, u, o = r["append"], r["upsert"], r["optimize"]
     m = r["machine"]
@@ -296,6 +440,8 @@ def markdown(r: dict[str, Any]) -> str:
             "only. Each upsert runs in a fresh child process; peak RSS is that process's "
             "high-water mark (`VmHWM`; `ru_maxrss` where /proc is missing; includes the "
             "Python/Polars baseline).",
+            *token_lines(r.get("append_tokens")),
+            *keyed_lines(r.get("keyed_reads")),
             "",
         ]
     )
@@ -306,15 +452,26 @@ def main() -> None:
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", default=str(HERE))
+    p.add_argument("--token-rows", type=int, default=100_000)
+    p.add_argument("--token-appends", type=int, default=20)
+    p.add_argument("--only", choices=["tokens", "keyed"], help="run one part, update results.json")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     ns = p.parse_args()
     if ns.child:
         _, kind, uri, source = ns.child
         child_upsert(kind, uri, source)
         return
-    with tempfile.TemporaryDirectory(prefix="neuralake-delta-bench-") as tmp:
-        result = bench(ns.scale, ns.repeats, Path(tmp))
     out = Path(ns.out)
+    with tempfile.TemporaryDirectory(prefix="neuralake-delta-bench-") as tmp:
+        if ns.only in ("tokens", "keyed"):
+            result = json.loads((out / "results.json").read_text())
+        else:
+            result = bench(ns.scale, ns.repeats, Path(tmp))
+        if ns.only != "keyed":
+            sample = load(ns.scale).sample(n=ns.token_rows, seed=11)
+            result["append_tokens"] = bench_tokens(sample, ns.repeats, Path(tmp), ns.token_appends)
+        if ns.only in (None, "keyed"):
+            result["keyed_reads"] = bench_keyed_reads(load(ns.scale), ns.repeats, Path(tmp))
     (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / "results.md").write_text(markdown(result))
     print(markdown(result))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -41,6 +42,54 @@ _ENV = {
 }
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How one request (connect, send, answer and every retry) stays within ``total`` seconds.
+
+    object_store starts a retry only while less than ``retry`` seconds have passed since the
+    first try, and sleeps at most ``backoff`` before it; a try that cannot connect gives up
+    after ``connect``. So a store that refuses or drops connections fails within
+    ``retry + backoff + connect = total``, and one that accepts and never answers fails when
+    the first try's ``total`` is up (a retry would start past ``retry``).
+    """
+
+    total: float
+    connect: float
+    backoff: float
+    retry: float
+
+
+def timeouts(config: StorageConfig) -> Timeouts:
+    """The request bounds for ``config.timeout_seconds`` (30 s by default)."""
+    total = config.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
+    connect = min(DEFAULT_CONNECT_TIMEOUT_SECONDS, total / 4)
+    backoff = total / 10
+    return Timeouts(total, connect, backoff, total - connect - backoff)
+
+
+def unanswered(config: StorageConfig, started: float) -> str | None:
+    """Why a call begun at ``started`` (``time.monotonic()``) failed, if it ran out of time.
+
+    A call that failed only after the retry window had passed spent its timeout waiting: the
+    endpoint did not answer (or could not be reached). Returns that, with how to fix it, or
+    ``None`` for a call that failed sooner (the store answered with an error).
+    """
+    bounds = timeouts(config)
+    if time.monotonic() - started < bounds.retry:
+        return None
+    where = redact_uri(config.endpoint_url) if config.endpoint_url else "AWS S3"
+    return (
+        f"the storage endpoint {where} did not answer within {bounds.total:g} seconds; check "
+        "endpoint_url (and that the store is up and reachable), or raise timeout_seconds"
+    )
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as object_store reads a duration (whole units only: ``2s``, ``1300ms``)."""
+    ms = max(1, round(seconds * 1000))
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
 @dataclass(frozen=True)
@@ -252,11 +301,13 @@ def get_s3_storage_options(config: StorageConfig | None = None) -> dict[str, str
         allow_http = cfg.endpoint_url.startswith("http://")
     if allow_http:
         opts["aws_allow_http"] = "true"
-    timeout = cfg.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
-    opts["timeout"] = f"{timeout:g}s"
-    opts["connect_timeout"] = f"{min(timeout, DEFAULT_CONNECT_TIMEOUT_SECONDS):g}s"
-    # delta-rs would retry an unanswered request for up to 180 s; bound retries by the timeout.
-    opts["retry_timeout"] = f"{2 * timeout:g}s"
+    # object_store would retry an unanswered request for up to 180 s; with these, connecting,
+    # the request and its retries together take at most timeout_seconds (see Timeouts).
+    bounds = timeouts(cfg)
+    opts["timeout"] = _duration(bounds.total)
+    opts["connect_timeout"] = _duration(bounds.connect)
+    opts["retry_timeout"] = _duration(bounds.retry)
+    opts["backoff_config.max_backoff"] = _duration(bounds.backoff)
     return opts
 
 
@@ -282,7 +333,7 @@ def arrow_filesystem(uri: str, config: StorageConfig) -> tuple[pafs.FileSystem, 
             f"The location {redact_uri(uri)!r} embeds credentials (user-info or a signed query "
             "string); use a plain s3://bucket/prefix and pass credentials through StorageConfig."
         )
-    timeout = config.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
+    bounds = timeouts(config)
     endpoint = config.endpoint_url
     fs = pafs.S3FileSystem(
         access_key=config.access_key_id,
@@ -291,9 +342,12 @@ def arrow_filesystem(uri: str, config: StorageConfig) -> tuple[pafs.FileSystem, 
         region=config.region or "us-east-1",
         endpoint_override=endpoint,
         scheme="http" if endpoint and endpoint.startswith("http://") else "https",
-        connect_timeout=min(timeout, DEFAULT_CONNECT_TIMEOUT_SECONDS),
-        request_timeout=timeout,
-        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=2),
+        connect_timeout=bounds.connect,
+        # Enforced by curl as "no byte for this many whole seconds", checked about once a
+        # second: one second less keeps an unanswered request within the timeout.
+        request_timeout=max(1.0, bounds.total - 1),
+        # The AWS SDK's retries have no time limit: one try keeps a request within the timeout.
+        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=1),
         allow_bucket_creation=False,
         allow_bucket_deletion=False,
     )
@@ -305,10 +359,13 @@ def list_files(uri: str, config: StorageConfig) -> list[tuple[str, int]]:
     import pyarrow.fs as pafs
 
     fs, inner = arrow_filesystem(uri, config)
+    started = time.monotonic()
     try:
         infos = fs.get_file_info(pafs.FileSelector(inner, recursive=True, allow_not_found=True))
     except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) on bad paths
-        raise StorageError(config.redact(f"Cannot list {uri}: {exc}")) from exc
+        late = unanswered(config, started)
+        hint = f"{late}. ({exc})" if late else str(exc)
+        raise StorageError(config.redact(f"Cannot list {uri}: {hint}")) from exc
     prefix = inner.rstrip("/") + "/"
     return sorted(
         (i.path.removeprefix(prefix), i.size or 0) for i in infos if i.type == pafs.FileType.File

@@ -171,3 +171,9 @@ def _cast(df: pl.DataFrame, casts: dict[str, Any], label: str, which: str) -> pl
 def arrow_schema(schema: pl.Schema) -> pa.Schema:
     """The Arrow schema delta-rs stores for a Polars schema (standard, not view, types)."""
     return pl.DataFrame(schema=schema).to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+
+
+def to_arrow(df: pl.DataFrame) -> pa.Table:
+    """``df`` as Arrow in its oldest layout (large strings, not string views), as it is written:
+    Parquet files keep the Arrow schema in their footers, and some readers (Daft) refuse views."""
+    return df.to_arrow(compat_level=pl.CompatLevel.oldest())

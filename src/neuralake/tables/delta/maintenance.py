@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from neuralake.errors import ColumnNotFoundError, InvalidParameterError, did_you_mean
 from neuralake.storage import is_remote
-from neuralake.tables.delta.commit import Attempt, commit_properties, run
+from neuralake.tables.delta.commit import Attempt, Landed, commit_properties, run
 from neuralake.tables.delta.log import partition_columns, schema_of
 from neuralake.tables.delta.metrics import OptimizeMetrics, RestoreMetrics
 from neuralake.tables.delta.snapshot import (
@@ -59,16 +59,23 @@ def restore(target: DeltaTarget, version: int | str | Any) -> RestoreMetrics:
 
     def operation(attempt: Attempt) -> RestoreMetrics:
         attempt.base = current
-        raw = table.restore(number, commit_properties=commit_properties())
+        raw = table.restore(number, commit_properties=attempt.properties())
+        return restored(table.version(), raw)
+
+    def restored(version: int, raw: Mapping[str, Any]) -> RestoreMetrics:
         return RestoreMetrics(
             restored_version=number,
-            version=table.version(),
+            version=version,
             changed=True,
             files_removed=int(raw.get("num_removed_file", 0)),
             files_restored=int(raw.get("num_restored_file", 0)),
         )
 
-    return run(target, f"restore to version {number}", operation, retry=False)
+    def recover(landed: Landed) -> RestoreMetrics:
+        return restored(landed.version, landed.metrics)
+
+    what = f"restore to version {number}"
+    return run(target, what, operation, retry=False, recover=recover)
 
 
 def minimum_retention_hours(configuration: Mapping[str, str]) -> float | None:
@@ -176,19 +183,27 @@ def optimize(
         attempt.base = table.version()
         if z_order:
             raw = table.optimize.z_order(
-                list(z_order), target_size=target_size, commit_properties=commit_properties()
+                list(z_order), target_size=target_size, commit_properties=attempt.properties()
             )
         else:
             raw = table.optimize.compact(
-                target_size=target_size, commit_properties=commit_properties()
+                target_size=target_size, commit_properties=attempt.properties()
             )
-        return OptimizeMetrics(
-            version=table.version(),
-            files_added=int(raw.get("numFilesAdded", 0)),
-            files_removed=int(raw.get("numFilesRemoved", 0)),
-            partitions_optimized=int(raw.get("partitionsOptimized", 0)),
-            files_considered=int(raw.get("totalConsideredFiles", 0)),
-            files_skipped=int(raw.get("totalFilesSkipped", 0)),
-        )
+        return _optimized(table.version(), raw)
 
-    return run(target, "optimize", operation, retry=False)
+    return run(target, "optimize", operation, retry=False, recover=_recovered_optimize)
+
+
+def _recovered_optimize(landed: Landed) -> OptimizeMetrics:
+    return _optimized(landed.version, landed.metrics)
+
+
+def _optimized(version: int, raw: Mapping[str, Any]) -> OptimizeMetrics:
+    return OptimizeMetrics(
+        version=version,
+        files_added=int(raw.get("numFilesAdded", 0)),
+        files_removed=int(raw.get("numFilesRemoved", 0)),
+        partitions_optimized=int(raw.get("partitionsOptimized", 0)),
+        files_considered=int(raw.get("totalConsideredFiles", 0)),
+        files_skipped=int(raw.get("totalFilesSkipped", 0)),
+    )

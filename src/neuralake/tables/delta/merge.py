@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
 from neuralake.errors import InvalidParameterError
-from neuralake.tables.delta.commit import Attempt, commit_properties, run
-from neuralake.tables.delta.frames import conform
+from neuralake.tables.delta.commit import Attempt, Landed, run
+from neuralake.tables.delta.frames import conform, to_arrow
+from neuralake.tables.delta.keys import commit_metadata, existing_keys, key_state
 from neuralake.tables.delta.log import schema_of
 from neuralake.tables.delta.metrics import MergeMetrics
 from neuralake.tables.delta.snapshot import open_latest, require
-from neuralake.tables.delta.write import fit_table, write
+from neuralake.tables.delta.write import fit_table, repair, write
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -100,6 +101,30 @@ def _check_delete(target: DeltaTarget, table: DeltaTable, df: pl.DataFrame, text
                  what=what, text=text)  # fmt: skip
 
 
+def moved_keys(
+    target: DeltaTarget, table: DeltaTable, source: pl.DataFrame, keys: tuple[str, ...]
+) -> bool:
+    """True when a source key is in the table outside the source's partitions, where the
+    partition-restricted merge would not find it and would insert a second row.
+
+    Checked only where it matters: the key leaves out a partition column and the table is
+    unique by construction (otherwise reads de-duplicate, and the newest row wins anyway).
+    Reads the key and partition columns of the other partitions, skipping files by statistics.
+    """
+    parts = [p for p in target.partition_by if p not in keys]
+    if not parts or not key_state(target, table, keys).unique:
+        return False
+    inside = pl.lit(True)
+    for col in parts:
+        values = source.get_column(col)
+        present = values.drop_nulls().unique()
+        term = pl.col(col).is_in(present.implode()) if present.len() else pl.lit(False)
+        if values.has_nulls():
+            term = term | pl.col(col).is_null()
+        inside = inside & term
+    return existing_keys(table, source, keys, ~inside.fill_null(False)).height > 0
+
+
 def merge(
     target: DeltaTarget,
     data: Any,
@@ -123,6 +148,8 @@ def merge(
         )
     df = conform(data, target.declared_schema, target.label, schema_mode)
     _check_source(target, df, keys)
+    if set(keys) == set(target.unique_columns):
+        repair(target, snapshot)
     if snapshot is None and open_latest(target) is None:
         version = write(target, df, "append", schema_mode=schema_mode)
         return MergeMetrics(version=version or 0, rows_inserted=df.height)
@@ -138,14 +165,20 @@ def merge(
         rows = fit_table(target, df, table, whole_columns=False, schema_mode=schema_mode)
         if isinstance(delete_not_matched_by_source, str):
             _check_delete(target, table, rows, delete_not_matched_by_source)
+        marker: dict[str, str] = {}
+        joined = predicate
+        if set(keys) == set(target.unique_columns):
+            marker = commit_metadata(keys, whole_table=False)
+            if restrict_to_source_partitions and moved_keys(target, table, rows, keys):
+                joined = merge_predicate(keys, target.partition_by, rows, restrict=False)
         merger = (
             table.merge(
-                rows,
-                predicate,
+                to_arrow(rows),
+                joined,
                 source_alias="s",
                 target_alias="t",
                 merge_schema=schema_mode == "merge",
-                commit_properties=commit_properties(),
+                commit_properties=attempt.properties(marker),
             )
             .when_matched_update_all()
             .when_not_matched_insert_all()
@@ -155,17 +188,26 @@ def merge(
         elif isinstance(delete_not_matched_by_source, str):
             merger = merger.when_not_matched_by_source_delete(delete_not_matched_by_source)
         raw = merger.execute()
-        return MergeMetrics(
-            version=table.version(),
-            rows_inserted=int(raw.get("num_target_rows_inserted", 0)),
-            rows_updated=int(raw.get("num_target_rows_updated", 0)),
-            rows_deleted=int(raw.get("num_target_rows_deleted", 0)),
-            rows_copied=int(raw.get("num_target_rows_copied", 0)),
-            files_added=int(raw.get("num_target_files_added", 0)),
-            files_removed=int(raw.get("num_target_files_removed", 0)),
-            files_scanned=int(raw.get("num_target_files_scanned", 0)),
-            files_skipped=int(raw.get("num_target_files_skipped_during_scan", 0)),
-        )
+        return _metrics(table.version(), raw)  # the version after the commit
 
     # A merge re-evaluated against the newer snapshot is still correct, so conflicts retry.
-    return run(target, "merge", operation, retry=snapshot is None)
+    return run(target, "merge", operation, retry=snapshot is None, recover=_recovered)
+
+
+def _recovered(landed: Landed) -> MergeMetrics:
+    return _metrics(landed.version, landed.metrics)
+
+
+def _metrics(version: int, raw: Mapping[str, Any]) -> MergeMetrics:
+    """Metrics from delta-rs' merge result (or the ``operationMetrics`` of its commit)."""
+    return MergeMetrics(
+        version=version,
+        rows_inserted=int(raw.get("num_target_rows_inserted", 0)),
+        rows_updated=int(raw.get("num_target_rows_updated", 0)),
+        rows_deleted=int(raw.get("num_target_rows_deleted", 0)),
+        rows_copied=int(raw.get("num_target_rows_copied", 0)),
+        files_added=int(raw.get("num_target_files_added", 0)),
+        files_removed=int(raw.get("num_target_files_removed", 0)),
+        files_scanned=int(raw.get("num_target_files_scanned", 0)),
+        files_skipped=int(raw.get("num_target_files_skipped_during_scan", 0)),
+    )

@@ -1,22 +1,28 @@
-"""Lazy reads: a snapshot scanned by Polars, conformed to the declared schema, one row per key."""
+"""Lazy reads: a snapshot scanned by Polars, conformed to the declared schema, one row per key
+(de-duplicated only where the log cannot vouch for the key: see ``keys.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import polars as pl
 
 from neuralake.errors import UnsupportedFeatureError
 from neuralake.tables.base import check_castable, normalize
 from neuralake.tables.delta.errors import translated
-from neuralake.tables.delta.log import schema_of
+from neuralake.tables.delta.keys import key_state
+from neuralake.tables.delta.log import add_actions, partition_columns, schema_of
 from neuralake.tables.delta.protocol import DELTA_RS
 from neuralake.tables.delta.readers import choose, lazy
 from neuralake.tables.delta.snapshot import check_files_present, open_snapshot
 
 if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
     from neuralake.filters import FilterSpec
+    from neuralake.predicate import Predicate
     from neuralake.tables.delta.target import DeltaTarget
 
 
@@ -64,8 +70,133 @@ def scan(
         check_castable(source, declared, target.label)
         lf = normalize(lf, source, declared)
     if target.unique_columns:
-        # scan_delta yields files newest first: the first row per key is the latest write.
-        # Filters run after this (an older version of a key must never resurface), except
-        # those on key columns, which Polars pushes below it into the scan.
-        lf = lf.unique(list(target.unique_columns), keep="first")
+        with translated(target, "read the log for the key"):
+            lf = one_row_per_key(target, table, lf, declared, predicate)
     return lf
+
+
+def one_row_per_key(
+    target: DeltaTarget,
+    table: DeltaTable,
+    lf: pl.LazyFrame,
+    declared: pl.Schema | None,
+    predicate: FilterSpec,
+) -> pl.LazyFrame:
+    """``lf`` (the snapshot, conformed) with one row per key: the newest.
+
+    * Unique by construction (see :mod:`~neuralake.tables.delta.keys`): ``lf`` itself, every
+      filter reaching the scan.
+    * Unique by construction at an earlier version: the rows of the files added since, newest
+      first, de-duplicated; the other rows (mutually unique) minus the keys of those, so every
+      filter reaches their scan. When no older file's key range (file statistics of the first
+      key column) meets the new files', the keys are told apart by that range alone.
+    * Otherwise every row is de-duplicated, newest file first (``scan_delta``'s order); the
+      part of the filter on key columns alone (it cannot change which row wins a key; with
+      the partition columns in the key, partition filters too) runs before.
+    """
+    keys = list(target.unique_columns)
+    state = key_state(target, table, keys)
+    if state.unique:
+        return lf
+    features = set(table.protocol().reader_features or ())
+    if state.trusted_version is not None and "deletionVectors" not in features:
+        actions = add_actions(table)
+        live = set(actions["path"].to_list()) if actions.height else set()
+        newer = sorted((p for p in state.added if p in live), key=lambda p: -state.added[p])
+        if not newer:
+            return lf  # the files added since the last unique version are gone again
+        schema = schema_of(table)
+        fresh = _files(target, table, actions, newer, schema)
+        if declared is not None:
+            fresh = normalize(fresh, schema, declared)
+        fresh = fresh.unique(keys, keep="first", maintain_order=False)
+        # String bounds in the log may be truncated: only exact (numeric, temporal) ones decide.
+        exact = schema[keys[0]].is_numeric() or schema[keys[0]].is_temporal()
+        apart = _range_apart(actions, set(newer), keys[0]) if exact else None
+        if apart is not None:
+            lo, hi = apart
+            older = lf.filter(~pl.col(keys[0]).is_between(lo, hi).fill_null(False))
+        else:
+            older = lf.join(fresh.select(keys), on=keys, how="anti", nulls_equal=True)
+        return pl.concat([older, fresh], how="vertical")
+    from neuralake.predicate import Predicate, ToPolars
+
+    if isinstance(predicate, Predicate):
+        on_keys = key_filter(predicate, frozenset(keys))
+        if on_keys is not None:
+            lf = lf.filter(on_keys.accept(ToPolars()))
+    # scan_delta yields files newest first: the first row per key is the latest write.
+    return lf.unique(keys, keep="first")
+
+
+def key_filter(predicate: Predicate, keys: frozenset[str]) -> Predicate | None:
+    """A filter implied by ``predicate`` that reads only ``keys`` (``None``: no such filter).
+
+    Example:
+        >>> import polars as pl
+        >>> from neuralake.filters import Filter
+        >>> from neuralake.predicate import bind
+        >>> schema = pl.Schema({"k": pl.Int64, "v": pl.String})
+        >>> pred = bind([[Filter("k", "=", 1), Filter("v", "=", "a")], [Filter("k", "=", 2)]],
+        ...             schema)
+        >>> str(key_filter(pred, frozenset({"k"})))
+        'k = 1 OR k = 2'
+    """
+    from neuralake.predicate import AlwaysTrue, and_, dnf, or_
+
+    branches = dnf(predicate)
+    if branches is None:
+        return None
+    implied = or_(*(and_(*(a for a in b if a.columns <= keys)) for b in branches))
+    return None if isinstance(implied, AlwaysTrue) else implied
+
+
+def _files(
+    target: DeltaTarget,
+    table: DeltaTable,
+    actions: pl.DataFrame,
+    paths: list[str],
+    schema: pl.Schema,
+) -> pl.LazyFrame:
+    """The rows of the data files ``paths`` (in that order) in the stored ``schema``."""
+    parts = set(partition_columns(table))
+    data = pl.Schema({c: t for c, t in schema.items() if c not in parts})
+    rows = {r["path"]: r for r in actions.iter_rows(named=True)}
+    root = target.uri.rstrip("/")
+    frames = []
+    for path in paths:
+        rel = unquote(path)
+        uri = rel if "://" in rel else f"{root}/{rel}"
+        frame = pl.scan_parquet(
+            uri,
+            schema=data,
+            missing_columns="insert",
+            extra_columns="ignore",
+            storage_options=target.read_options(),
+        )
+        values = [pl.lit(rows[path].get(f"partition.{p}"), schema[p]).alias(p) for p in parts]
+        frames.append(frame.with_columns(values).select(list(schema)))
+    return pl.concat(frames, how="vertical")
+
+
+def _range_apart(actions: pl.DataFrame, newer: set[str], column: str) -> tuple[Any, Any] | None:
+    """The range of ``column`` in the ``newer`` files, if no other file's range meets it (all
+    from file statistics; ``None`` when they meet, or statistics or nulls leave it unknown)."""
+    names = (f"min.{column}", f"max.{column}", f"null_count.{column}")
+    if not all(n in actions.columns for n in names):
+        return None
+    lo = hi = None
+    others = []
+    for path, low, high, nulls in actions.select("path", *names).iter_rows():
+        if low is None or high is None:
+            return None
+        if path in newer:
+            if nulls is None or nulls > 0:
+                return None
+            lo = low if lo is None else min(lo, low)
+            hi = high if hi is None else max(hi, high)
+        else:
+            others.append((low, high))
+    if lo is None or any(low <= hi and lo <= high for low, high in others):
+        return None
+    return lo, hi

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from neuralake.errors import InvalidParameterError, StorageError
-from neuralake.storage import is_remote, list_files
-from neuralake.tables.delta.errors import map_error, not_found_message, translated
+from neuralake.storage import is_remote, list_files, redact_uri, unanswered
+from neuralake.tables.delta.errors import describe, map_error, not_found_message, translated
 from neuralake.tables.delta.protocol import check_logged
 
 if TYPE_CHECKING:
@@ -31,11 +32,18 @@ def open_latest(target: DeltaTarget, *, write: bool = False) -> DeltaTable | Non
     from deltalake.exceptions import TableNotFoundError
 
     options = target.write_options() if write else target.read_options()
+    started = time.monotonic()
     try:
         return DeltaTable(target.uri, storage_options=options)
     except TableNotFoundError:
         return None
     except Exception as exc:
+        late = unanswered(target.cfg, started) if is_remote(target.uri) else None
+        if late is not None:  # asking the store again (below) would only wait as long again
+            raise StorageError(
+                f"Table {target.label!r}: cannot open the log at {redact_uri(target.uri)}: "
+                f"{late}. (delta-rs: {describe(exc, target.cfg)})"
+            ) from exc
         check_logged(target)  # a feature no reader supports is named, not reported as a fault
         raise map_error(exc, target, "open the log") from exc
 
@@ -88,7 +96,27 @@ def open_snapshot(
         table.load_as_version(when if when is not None else version)  # type: ignore[arg-type]
     if when is not None:
         check_not_before(table, when, target)
+        later = _last_committed_by(target, table.version(), latest, when)
+        if later != table.version():
+            with translated(target, f"load version {later}"):
+                table.load_as_version(later)
     return table
+
+
+def _last_committed_by(target: DeltaTarget, loaded: int, latest: int, when: dt.datetime) -> int:
+    """The newest version whose ``commitInfo`` time is at or before ``when``, from ``loaded``.
+
+    delta-rs resolves ``as_of`` by the commit files' storage times, which trail the commit
+    times ``history()`` shows (a PUT finishes after its commit time is written): the time of a
+    commit, copied from the history, must load that commit, not the one before.
+    """
+    version = loaded
+    while version < latest:
+        following = _commit_time(target, version + 1)
+        if following is None or following > when:
+            break
+        version += 1
+    return version
 
 
 def check_not_before(table: DeltaTable, when: dt.datetime, target: DeltaTarget) -> None:

@@ -416,7 +416,11 @@ class NeuralakeDeltaTable(Table):
         *,
         storage: StorageConfig | None = None,
     ) -> OptimizeMetrics:
-        """Compact small files, or z-order them by ``z_order`` columns; returns metrics."""
-        return maintenance.optimize(
-            self._target(self.resolve_storage(storage)), z_order=z_order, target_size=target_size
-        )
+        """Compact small files, or z-order them by ``z_order`` columns; returns metrics.
+
+        A keyed table that a foreign commit made non-unique is first rewritten with one row
+        per key (compaction would lose which row of a key is newest).
+        """
+        target = self._target(self.resolve_storage(storage))
+        writing.repair(target)
+        return maintenance.optimize(target, z_order=z_order, target_size=target_size)

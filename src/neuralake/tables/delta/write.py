@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from neuralake.errors import InvalidParameterError, TableExistsError
-from neuralake.tables.delta.commit import Attempt, commit_properties, run
-from neuralake.tables.delta.frames import arrow_schema, conform, fit_stored
+from neuralake.errors import CommitConflictError, InvalidParameterError, TableExistsError
+from neuralake.tables.delta.commit import TXN_RETENTION, TXN_RETENTION_KEY, Attempt, Landed, run
+from neuralake.tables.delta.frames import arrow_schema, conform, fit_stored, to_arrow
+from neuralake.tables.delta.keys import (
+    check_frame,
+    commit_metadata,
+    existing_keys,
+    refuse_existing,
+    table_properties,
+)
 from neuralake.tables.delta.log import partition_columns, schema_of
 from neuralake.tables.delta.metrics import SCHEMA_MODES, WRITE_MODES, SchemaMode, WriteMode
 from neuralake.tables.delta.snapshot import open_latest, require
@@ -39,8 +46,11 @@ def create(target: DeltaTarget, *, exist_ok: bool = False) -> int:
             f"(version {existing.version()}). Pass exist_ok=True to keep it."
         )
     schema = arrow_schema(target.declared_schema)
+    keys = target.unique_columns
+    keyed = table_properties(keys)
 
-    def operation(_: Attempt) -> int:
+    def operation(attempt: Attempt) -> int:
+        attempt.base = -1
         table = DeltaTable.create(
             target.uri,
             schema,
@@ -49,11 +59,17 @@ def create(target: DeltaTarget, *, exist_ok: bool = False) -> int:
             name=target.name,
             description=target.summary,
             storage_options=target.write_options(),
-            commit_properties=commit_properties(),
+            configuration={TXN_RETENTION_KEY: TXN_RETENTION, **keyed},
+            commit_properties=attempt.properties(commit_metadata(keys, whole_table=True)),
+            raise_if_key_not_exists=not keyed,  # the key property is neuralake's own
         )
         return table.version()
 
-    return run(target, "create", operation, retry=False)
+    return run(target, "create", operation, retry=False, recover=_version)
+
+
+def _version(landed: Landed) -> int:
+    return landed.version
 
 
 def check_arguments(
@@ -126,6 +142,80 @@ def fit_table(
     return fitted
 
 
+def _kept_rows(df: pl.DataFrame, predicate: str) -> pl.Expr | None:
+    """Rows an overwrite with ``predicate`` keeps, as a Polars filter; ``None`` when Polars
+    does not evaluate the predicate as delta-rs does on ``df`` (every row of which matches)."""
+    import polars as pl
+
+    try:
+        expr = pl.sql_expr(predicate)
+        if df.select(expr.fill_null(False).all()).item() is not True:
+            return None
+    except (pl.exceptions.PolarsError, ValueError, TypeError):
+        return None
+    return ~expr.fill_null(False)
+
+
+def repair(target: DeltaTarget, snapshot: DeltaTable | None = None) -> None:
+    """Rewrite a keyed table that was unique by construction but no longer is (a foreign
+    commit added rows) as its de-duplicated rows, before a neuralake commit rewrites files:
+    a rewritten file would otherwise carry older rows of a key past the newer ones.
+
+    One full overwrite (a commit of its own); tables never unique by construction are left
+    as they are (their reads keep the newest file's row).
+    """
+    from neuralake.tables.delta.keys import key_state
+    from neuralake.tables.delta.read import scan
+
+    keys = target.unique_columns
+    table = snapshot if snapshot is not None else open_latest(target)
+    if not keys or table is None:
+        return
+    state = key_state(target, table, keys)
+    if state.unique or state.trusted_version is None:
+        return
+    if snapshot is not None:
+        raise CommitConflictError(
+            f"Table {target.label!r}: a commit not made by neuralake added rows after version "
+            f"{state.trusted_version}, so keys may repeat; write without snapshot= once to "
+            "rewrite the table with one row per key, then retry."
+        )
+    rows = scan(target).collect()
+    write(target, rows, "overwrite", schema_mode=None)
+
+
+def keyed_marker(
+    target: DeltaTarget,
+    df: pl.DataFrame,
+    table: DeltaTable | None,
+    mode: str,
+    predicate: str | None,
+) -> dict[str, str]:
+    """The unique-key marker a write to a keyed table earns (see ``keys.py``), after checking
+    that the new keys are not in the rows the write keeps.
+
+    An append reads the key columns of the table (files outside the new keys' range are
+    skipped by statistics); an overwrite with a predicate reads those of the rows it keeps.
+
+    Raises:
+        InvalidParameterError: A key of ``df`` is already in the rows the write keeps.
+    """
+    keys = target.unique_columns
+    if not keys:
+        return {}
+    if table is None or (mode == "overwrite" and predicate is None):
+        return commit_metadata(keys, whole_table=True)  # every live row is in ``df``
+    kept = None
+    if predicate is not None:
+        kept = _kept_rows(df, predicate)
+        if kept is None:
+            return {}  # which rows stay is unknown here: the commit vouches for nothing
+    found = existing_keys(table, df, keys, kept)
+    what = "append" if predicate is None else f"overwrite(predicate={predicate!r})"
+    refuse_existing(target.label, found, keys, what)
+    return commit_metadata(keys, whole_table=False)
+
+
 def write(
     target: DeltaTarget,
     data: Any,
@@ -147,11 +237,16 @@ def write(
     df = conform(data, target.declared_schema, target.label, schema_mode)
     if predicate is not None:
         check_predicate(target, df, predicate)
+    if target.unique_columns:
+        check_frame(target.label, df, target.unique_columns, "data")
+        if mode == "append" or predicate is not None:
+            repair(target, snapshot)
 
     def operation(attempt: Attempt) -> int | None:
         table = snapshot if snapshot is not None and attempt.number == 0 else None
         if table is None:
             table = open_latest(target, write=True)
+        attempt.base = -1 if table is None else table.version()
         rows = df
         if table is not None:
             if mode == "ignore":
@@ -162,20 +257,22 @@ def write(
                     f"(version {table.version()}); use mode='append' or 'overwrite'."
                 )
             rows = fit_table(target, df, table, whole_columns=True, schema_mode=schema_mode)
-            attempt.base = table.version()
+        marker = keyed_marker(target, rows, table, mode, predicate)
         options: dict[str, Any] = {
             "partition_by": list(target.partition_by) or None,
             "mode": mode,
             "predicate": predicate,
             "schema_mode": schema_mode,
             "target_file_size": target_file_size,
-            "commit_properties": commit_properties(),
+            "commit_properties": attempt.properties(marker),
         }
         if table is None:
             options["name"] = target.name
             options["description"] = target.summary
             options["storage_options"] = target.write_options()
-        write_deltalake(table if table is not None else target.uri, rows, **options)
+            options["configuration"] = {TXN_RETENTION_KEY: TXN_RETENTION}
+        write_deltalake(table if table is not None else target.uri, to_arrow(rows), **options)
         return (table if table is not None else require(target)).version()
 
-    return run(target, mode, operation, retry=mode == "append" and snapshot is None)
+    retry = mode == "append" and snapshot is None
+    return run(target, mode, operation, retry=retry, recover=_version)
