@@ -32,7 +32,7 @@ typecheck: setup
 
 unit: setup chromium
 	$(BIN)/pytest -q --doctest-modules src/neuralake
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 test: lint typecheck unit
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import polars as pl
 
@@ -22,6 +22,8 @@ from neuralake.errors import (
     CatalogLoadError,
     DatabaseNotFoundError,
     DuplicateTableError,
+    InvalidParameterError,
+    SQLNotAllowedError,
     TableNotFoundError,
     did_you_mean,
 )
@@ -30,7 +32,18 @@ from neuralake.storage import StorageConfig
 from neuralake.tables.base import Table
 
 if TYPE_CHECKING:
+    import daft
+
     from neuralake.contracts import ContractIssue
+
+Engine = Literal["polars", "daft"]
+ENGINES: tuple[Engine, ...] = ("polars", "daft")
+
+
+def check_engine(engine: str) -> None:
+    """Raise :class:`InvalidParameterError` unless ``engine`` is one of :data:`ENGINES`."""
+    if engine not in ENGINES:
+        raise InvalidParameterError(f"Unknown engine {engine!r}; use one of: {', '.join(ENGINES)}.")
 
 
 @dataclass
@@ -161,15 +174,40 @@ class DatabaseHandle:
     def __repr__(self) -> str:
         return f"DatabaseHandle({self.catalog.name!r}, {self.name!r})"
 
+    @overload
     def table(
         self,
         name: str,
         filters: flt.FilterSpec = None,
         columns: Sequence[str] | None = None,
+        *,
+        engine: Literal["polars"] = "polars",
         **params: Any,
-    ) -> pl.LazyFrame:
+    ) -> pl.LazyFrame: ...
+    @overload
+    def table(
+        self,
+        name: str,
+        filters: flt.FilterSpec = None,
+        columns: Sequence[str] | None = None,
+        *,
+        engine: Literal["daft"],
+        **params: Any,
+    ) -> daft.DataFrame: ...
+    def table(
+        self,
+        name: str,
+        filters: flt.FilterSpec = None,
+        columns: Sequence[str] | None = None,
+        *,
+        engine: Engine = "polars",
+        **params: Any,
+    ) -> pl.LazyFrame | daft.DataFrame:
         """Read ``name`` from this database; see :meth:`Catalog.table`."""
-        return self.catalog.table(f"{self.name}.{name}", filters, columns, **params)
+        qualified = f"{self.name}.{name}"
+        if engine == "daft":
+            return self.catalog.table(qualified, filters, columns, engine="daft", **params)
+        return self.catalog.table(qualified, filters, columns, engine=engine, **params)
 
     def get_table(self, name: str) -> Table:
         """The table ``name`` of this database, bound; see :meth:`Catalog.get_table`."""
@@ -299,6 +337,7 @@ class Catalog:
         """Every table, bound, sorted by qualified name (one pass over the registry)."""
         return [t for _, t in self.registry.items() if include_deprecated or not t.deprecated]
 
+    @overload
     def table(
         self,
         name: str,
@@ -306,8 +345,30 @@ class Catalog:
         columns: Sequence[str] | None = None,
         *,
         storage: StorageConfig | None = None,
+        engine: Literal["polars"] = "polars",
         **params: Any,
-    ) -> pl.LazyFrame:
+    ) -> pl.LazyFrame: ...
+    @overload
+    def table(
+        self,
+        name: str,
+        filters: flt.FilterSpec = None,
+        columns: Sequence[str] | None = None,
+        *,
+        storage: StorageConfig | None = None,
+        engine: Literal["daft"],
+        **params: Any,
+    ) -> daft.DataFrame: ...
+    def table(
+        self,
+        name: str,
+        filters: flt.FilterSpec = None,
+        columns: Sequence[str] | None = None,
+        *,
+        storage: StorageConfig | None = None,
+        engine: Engine = "polars",
+        **params: Any,
+    ) -> pl.LazyFrame | daft.DataFrame:
         """Read a table lazily.
 
         Args:
@@ -316,16 +377,25 @@ class Catalog:
                 predicate string; pushed down to the scan.
             columns: Columns to return.
             storage: Storage settings overriding the table's and the catalog's.
+            engine: ``"polars"`` (a ``pl.LazyFrame``) or ``"daft"`` (a ``daft.DataFrame``,
+                run locally or on Ray; see :mod:`neuralake.query.daft`): the same rows.
             **params: Table parameters (``version=``/``as_of=`` for Delta, function arguments).
 
         Returns:
-            A ``pl.LazyFrame``; call ``.collect()`` to read.
+            A ``pl.LazyFrame`` (or ``daft.DataFrame``); nothing has been read yet.
         """
         start = time.perf_counter()
         t = self.get_table(name)
-        lf = t.scan(filters, columns, storage=storage, **params)
+        frame: pl.LazyFrame | daft.DataFrame
+        if engine == "daft":
+            from neuralake.query.daft import scan
+
+            frame = scan(t, filters, columns, storage=storage, **params)
+        else:
+            check_engine(engine)
+            frame = t.scan(filters, columns, storage=storage, **params)
         self._record(t.qualified_name, (time.perf_counter() - start) * 1000)
-        return lf
+        return frame
 
     def _record(self, table: str, ms: float) -> None:
         with self._metrics_lock:
@@ -358,7 +428,17 @@ class Catalog:
 
         return export_catalog(self, path, include_freshness=include_freshness)
 
-    def sql(self, query: str, *, allow_files: bool = False) -> pl.LazyFrame:
+    @overload
+    def sql(
+        self, query: str, *, allow_files: bool = False, engine: Literal["polars"] = "polars"
+    ) -> pl.LazyFrame: ...
+    @overload
+    def sql(
+        self, query: str, *, allow_files: bool = False, engine: Literal["daft"]
+    ) -> daft.DataFrame: ...
+    def sql(
+        self, query: str, *, allow_files: bool = False, engine: Engine = "polars"
+    ) -> pl.LazyFrame | daft.DataFrame:
         """Run one SQL query over the catalog's tables (named ``db.table``), lazily.
 
         The query runs in a sandbox (see :mod:`neuralake.query.sandbox`): before any engine
@@ -374,6 +454,9 @@ class Catalog:
             allow_files: Also allow the ``read_*``/``scan_*`` file table functions, which read
                 any file or URL this process can. An explicit opt-in for local Python and the
                 CLI (``neuralake query --allow-files``); never pass it for queries from others.
+                Not available with ``engine="daft"``.
+            engine: ``"polars"`` (a LazyFrame) or ``"daft"`` (a ``daft.DataFrame`` planned by
+                Daft's SQL engine over the same tables, under the same sandbox).
 
         Returns:
             A LazyFrame; nothing is read until it is collected.
@@ -391,6 +474,16 @@ class Catalog:
             >>> catalog.sql("SELECT SUM(n) AS total FROM tpch.nation").collect()["total"][0]
             6
         """
+        if engine == "daft":
+            from neuralake.query import daft as daft_engine
+
+            if allow_files:
+                raise SQLNotAllowedError(
+                    "allow_files is not available with engine='daft'; read files with "
+                    "engine='polars', or declare them as catalog tables."
+                )
+            return daft_engine.run_sql(self, query)
+        check_engine(engine)
         from neuralake.query.sql import run_sql
 
         return run_sql(self, query, allow_files=allow_files)

@@ -370,3 +370,33 @@ def list_files(uri: str, config: StorageConfig) -> list[tuple[str, int]]:
     return sorted(
         (i.path.removeprefix(prefix), i.size or 0) for i in infos if i.type == pafs.FileType.File
     )
+
+
+def daft_io_config(config: StorageConfig) -> Any:
+    """A ``daft.io.IOConfig`` for the Daft engine (``daft`` must be installed).
+
+    Daft redacts the secret key in its config and plan text; the plan never shows the config.
+    """
+    from daft.io import IOConfig, S3Config
+
+    bounds = timeouts(config)
+    endpoint = config.endpoint_url
+    allow_http = config.allow_http
+    if allow_http is None and endpoint:
+        allow_http = endpoint.startswith("http://")
+    return IOConfig(
+        s3=S3Config(
+            endpoint_url=endpoint,
+            use_ssl=None if allow_http is None else not allow_http,
+            region_name=config.region or ("us-east-1" if endpoint else None),
+            key_id=config.access_key_id,
+            access_key=config.secret_access_key,
+            session_token=config.session_token,
+            profile_name=config.profile,
+            # One try within the whole timeout: Daft's own retries would multiply it.
+            connect_timeout_ms=int(bounds.connect * 1000),
+            read_timeout_ms=int((bounds.total - bounds.connect) * 1000),
+            num_tries=1,
+            force_virtual_addressing=False,
+        )
+    )

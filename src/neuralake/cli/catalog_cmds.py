@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from neuralake.cli.errors import ExitCode
+import polars as pl
+
+from neuralake.cli.errors import ExitCode, UsageError
 from neuralake.cli.options import command, json_parent, operands
 from neuralake.cli.output import STDOUT, Frame, Listing, Report, write_text
 
@@ -78,6 +80,19 @@ def _stats_lines(stats: dict[str, Any] | None) -> list[str]:
 
 
 def cmd_query(ns: argparse.Namespace, ctx: Context) -> Frame:
+    if ns.engine == "daft":
+        from neuralake.query import daft as daft_engine
+
+        if ns.ray_address is not None:
+            daft_engine.use_ray(ns.ray_address)
+        frame = ctx.catalog().sql(ns.sql, allow_files=ns.allow_files, engine="daft")
+        if ns.limit is not None:
+            frame = frame.limit(ns.limit)
+        df = pl.from_arrow(frame.to_arrow())
+        assert isinstance(df, pl.DataFrame)  # a table converts to a frame
+        return Frame(df, ns.format, ns.output)
+    if ns.ray_address is not None:
+        raise UsageError("--ray-address runs the Daft engine on Ray: add --engine daft.")
     lf = ctx.catalog().sql(ns.sql, allow_files=ns.allow_files)
     if ns.limit is not None:
         lf = lf.limit(ns.limit)
@@ -151,6 +166,11 @@ def register(sub: Subparsers) -> None:
         help="also allow the read_csv/read_parquet/... file functions (for local use only: "
         "they read any file or URL this user can)",
     )
+    p.add_argument("--engine", choices=["polars", "daft"], default="polars",
+                   help="the engine that runs the query (daft: locally or on Ray)")  # fmt: skip
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="run the Daft engine on the Ray cluster at ADDR (ray://host:10001, or "
+                   "'auto' for the one RAY_ADDRESS names)")  # fmt: skip
 
     p = command(sub, "export", cmd_export, "write the catalog's metadata as versioned JSON",
                 as_json)  # fmt: skip

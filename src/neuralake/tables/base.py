@@ -52,6 +52,7 @@ from neuralake.tables.facts import (
 )
 
 if TYPE_CHECKING:
+    import daft
     from polars._typing import PolarsDataType
 
 logger = logging.getLogger("neuralake")
@@ -282,6 +283,22 @@ class Table(ABC):
         """Column additions, type changes and drops over the last ``limit`` commits, oldest
         first; empty for tables without a log."""
         return ()
+
+    def read_daft(
+        self,
+        filters: flt.FilterSpec,
+        columns: tuple[str, ...] | None,
+        storage: StorageConfig,
+        **params: Any,
+    ) -> daft.DataFrame | None:
+        """The stored data as a lazy ``daft.DataFrame`` for ``engine="daft"``, pruned with the
+        hints (``filters`` are applied afterwards by the engine, as for :meth:`read`).
+
+        Returns:
+            ``None`` when the table has no files Daft can read itself (function tables): the
+            engine then runs :meth:`scan` in one Daft task.
+        """
+        return None
 
     def plan_sources(self) -> tuple[str, ...] | None:
         """Paths the table's lazy plan scans, for lineage; ``None`` when the table is not

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
 from neuralake import filters as flt
-from neuralake.errors import InvalidParameterError, SchemaMismatchError, StorageError
+from neuralake.errors import (
+    InvalidParameterError,
+    SchemaMismatchError,
+    StorageError,
+    UnsupportedFeatureError,
+)
 from neuralake.storage import (
     StorageConfig,
     arrow_filesystem,
@@ -20,6 +25,9 @@ from neuralake.storage import (
 from neuralake.tables import hive, spark_footer
 from neuralake.tables.base import Table
 from neuralake.tables.facts import ServingInfo, StoredLayout, TableStats
+
+if TYPE_CHECKING:
+    import daft
 
 _PATH = "__neuralake_path"
 _CAST = pl.ScanCastOptions(integer_cast="upcast", float_cast="upcast", datetime_cast="upcast")
@@ -315,14 +323,7 @@ class ParquetTable(Table):
             else {n: t for n, t in declared.items() if n not in self.partitions}
         )
         sources = [uri for uri, _ in files]
-        # The footer matters only for datetimes (INT96, legacy calendar): a declaration
-        # without any needs no footer read. The first file speaks for its dataset's writer.
-        facts = (
-            spark_footer.footer_facts(sources[0], storage, self.qualified_name)
-            if file_schema is None
-            or any(isinstance(t, (pl.Datetime, pl.Date)) for t in file_schema.values())
-            else spark_footer.FooterFacts()
-        )
+        facts = self._writer_facts(sources[0], file_schema, storage)
         if facts.int96:
             lf = _scan_int96(sources, storage, file_schema, with_paths=bool(self.partitioning))
         else:
@@ -353,6 +354,71 @@ class ParquetTable(Table):
                 )
         lf = lf.with_columns(extra) if extra else lf
         return lf.drop(_PATH, strict=False)
+
+    def _writer_facts(
+        self, first: str, file_schema: Mapping[str, Any] | None, storage: StorageConfig
+    ) -> spark_footer.FooterFacts:
+        """How the dataset's writer stored datetimes (INT96, legacy calendar), from the first
+        file's footer; a declaration without datetimes needs no footer read."""
+        if file_schema is None or any(
+            isinstance(t, (pl.Datetime, pl.Date)) for t in file_schema.values()
+        ):
+            return spark_footer.footer_facts(first, storage, self.qualified_name)
+        return spark_footer.FooterFacts()
+
+    def read_daft(
+        self,
+        filters: flt.FilterSpec,
+        columns: tuple[str, ...] | None,
+        storage: StorageConfig,
+        **params: Any,
+    ) -> daft.DataFrame:
+        """The pruned data files as a Daft frame (the same folder pruning as :meth:`read`)."""
+        from neuralake.predicate import bind
+        from neuralake.tables import daft as daft_source
+
+        label = self.qualified_name
+        if params:
+            raise InvalidParameterError(
+                f"Parquet table {self.name!r} takes no parameters, got {sorted(params)}."
+            )
+        if self.unique_columns:
+            raise UnsupportedFeatureError(
+                f"Table {label!r} declares unique_columns: its reads keep the last row per key "
+                "in file order, which the Daft engine does not keep. Read it with "
+                "engine='polars'."
+            )
+        pred = bind(filters, self.declared_schema, table=label)
+        files = [f for folder in self._folders(pred, storage) for f in self._files(folder, storage)]
+        partitions = pl.Schema({p.name: p.dtype for p in self.partitioning})
+        if not files:  # no rows, but a missing root is an error, as in read()
+            schema = self._empty(storage, None).collect_schema()
+        elif self.declared_schema is not None:
+            schema = self.declared_schema
+        else:
+            schema = self._footer_schema(files[0][0], storage)
+        # Partition values come from the folders, as in read(), even where files hold them.
+        file_schema = pl.Schema({n: t for n, t in schema.items() if n not in partitions})
+        facts = (
+            self._writer_facts(files[0][0], file_schema, storage)
+            if files
+            else spark_footer.FooterFacts()
+        )
+        if facts.julian or facts.zoned:
+            raise UnsupportedFeatureError(
+                f"Table {label!r} holds dates or timestamps in Spark's legacy calendar, which "
+                "the Daft engine does not rebase. Read it with engine='polars'."
+            )
+        if facts.int96 and self.declared_schema is None:
+            # Polars' footer schema says nanoseconds, which cannot hold INT96's 0001..9999
+            # range: read in the types of the Polars path (microseconds).
+            file_schema = pl.Schema(
+                {n: t for n, t in self.schema(storage).items() if n not in partitions}
+            )
+        source = daft_source.FilesSource(
+            files, file_schema, partitions, storage, int96=bool(facts.int96)
+        )
+        return daft_source.conform(source.read(), self.declared_schema, label)
 
     def _empty(self, storage: StorageConfig, opts: dict[str, str] | None) -> pl.LazyFrame:
         """No rows, with the table's columns (from the declared schema or one footer)."""

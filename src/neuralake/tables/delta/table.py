@@ -25,6 +25,7 @@ from neuralake.tables.delta.target import DeltaTarget
 from neuralake.tables.facts import TableFacts
 
 if TYPE_CHECKING:
+    import daft
     from deltalake import DeltaTable
 
     from neuralake.storage import StorageConfig
@@ -146,6 +147,26 @@ class NeuralakeDeltaTable(Table):
             )
         # ``storage`` is resolved by scan(); ``filters`` is bound there when a schema is declared
         return reading.scan(self._target(storage), version=version, as_of=as_of, predicate=filters)
+
+    def read_daft(
+        self,
+        filters: flt.FilterSpec,
+        columns: tuple[str, ...] | None,
+        storage: StorageConfig,
+        *,
+        version: int | None = None,
+        as_of: dt.datetime | str | None = None,
+        **params: Any,
+    ) -> daft.DataFrame:
+        """The snapshot as a Daft frame (see :mod:`neuralake.tables.delta.daft`)."""
+        from neuralake.tables.delta import daft as daft_reader
+
+        if params:
+            raise InvalidParameterError(
+                f"Delta table {self.qualified_name!r} takes only version= or as_of=, "
+                f"got {sorted(params)}."
+            )
+        return daft_reader.read(self._target(storage), version=version, as_of=as_of)
 
     def discover_schema(self, storage: StorageConfig) -> pl.Schema:
         # ``storage`` is resolved by the caller

@@ -1,0 +1,194 @@
+"""Daft frames of stored tables: explicit Parquet files, or a Polars plan run in one task.
+
+Imported only by the Daft engine (``daft`` is an optional dependency). Both sources are Daft
+``DataSource`` objects, so nothing is listed twice or read before the frame is executed, and
+Daft pushes its column selection and filters into the Parquet reads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import daft
+import polars as pl
+import pyarrow as pa
+from daft.daft import ParquetSourceConfig
+from daft.daft import StorageConfig as DaftStorage
+from daft.expressions import ExpressionsProjection
+from daft.io.partitioning import PartitionField
+from daft.io.source import DataSource, DataSourceTask
+from daft.recordbatch import RecordBatch
+
+from neuralake.errors import StorageError
+from neuralake.storage import arrow_filesystem, daft_io_config
+from neuralake.tables.base import check_castable
+
+if TYPE_CHECKING:
+    from daft.io.pushdowns import Pushdowns
+
+    from neuralake.storage import StorageConfig
+
+
+def arrow_schema(schema: pl.Schema) -> pa.Schema:
+    """``schema`` in Arrow form (strings as ``large_string``, as Daft reads them)."""
+    return pl.DataFrame(schema=schema).to_arrow().schema
+
+
+def polars_schema(df: daft.DataFrame) -> pl.Schema:
+    """The Polars schema of a Daft frame (through Arrow)."""
+    return pl.Schema(pl.from_arrow(df.schema().to_pyarrow_schema().empty_table()).schema)  # type: ignore[union-attr]
+
+
+class FilesSource(DataSource):
+    """Explicit Parquet files (never globbed) with their partition values, read by Daft."""
+
+    def __init__(
+        self,
+        files: Sequence[tuple[str, tuple[Any, ...]]],
+        file_schema: pl.Schema,
+        partitions: pl.Schema,
+        storage: StorageConfig,
+        *,
+        int96: bool = False,
+    ) -> None:
+        self._files = list(files)
+        self._partitions = partitions
+        self._schema = daft.Schema.from_pyarrow_schema(
+            arrow_schema(pl.Schema({**file_schema, **partitions}))
+        )
+        self._storage = DaftStorage(True, daft_io_config(storage))
+        self._config = (
+            ParquetSourceConfig(coerce_int96_timestamp_unit=daft.TimeUnit.us()._timeunit)
+            if int96
+            else None
+        )
+
+    @property
+    def name(self) -> str:
+        return "neuralake-parquet"
+
+    @property
+    def schema(self) -> daft.Schema:
+        return self._schema
+
+    def get_partition_fields(self) -> list[PartitionField]:
+        return [PartitionField.create(self._schema[n]) for n in self._partitions]
+
+    async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
+        arrow = arrow_schema(self._partitions)
+        # Daft hands filters on partition columns to the source and does not apply them again.
+        keep = pushdowns.partition_filters
+        for path, values in self._files:
+            row = pa.table([pa.array([v], f.type) for v, f in zip(values, arrow, strict=True)],
+                           schema=arrow)  # fmt: skip
+            partition = RecordBatch.from_arrow_table(row) if values else None
+            if (
+                partition is not None
+                and keep is not None
+                and not len(partition.filter(ExpressionsProjection([keep])))
+            ):
+                continue
+            yield DataSourceTask.parquet(
+                path,
+                self._schema,
+                pushdowns=pushdowns,
+                partition_values=partition,
+                storage_config=self._storage,
+                parquet_config=self._config,
+            )
+
+
+class _FrameTask(DataSourceTask):
+    def __init__(self, frame: pl.LazyFrame, schema: daft.Schema) -> None:
+        self._frame = frame
+        self._schema = schema
+
+    @property
+    def schema(self) -> daft.Schema:
+        return self._schema
+
+    async def read(self) -> AsyncIterator[RecordBatch]:
+        yield RecordBatch.from_arrow_table(self._frame.collect().to_arrow())
+
+
+class FrameSource(DataSource):
+    """A Polars lazy frame collected in one Daft task when the Daft frame runs (not
+    distributed: the frame's own plan decides what it reads)."""
+
+    def __init__(self, frame: pl.LazyFrame, schema: pl.Schema) -> None:
+        self._frame = frame
+        self._schema = daft.Schema.from_pyarrow_schema(arrow_schema(schema))
+
+    @property
+    def name(self) -> str:
+        return "neuralake-polars"
+
+    @property
+    def schema(self) -> daft.Schema:
+        return self._schema
+
+    async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
+        yield _FrameTask(self._frame, self._schema)
+
+
+_VIEW_TYPES = (pa.types.is_string_view, pa.types.is_binary_view)
+_checked: dict[str, bool] = {}  # data file uri -> its footer declares view types
+_checked_lock = threading.Lock()
+
+
+def view_typed(uris: Sequence[str], storage: StorageConfig) -> list[str]:
+    """The files among ``uris`` whose footers declare Arrow string/binary view columns, which
+    Daft cannot read (delta-rs merges write them). Footers only, read in a bounded pool and
+    remembered per file: pass immutable files only (Delta data files)."""
+    import pyarrow.parquet as pq
+
+    from neuralake.tables.stats import FOOTER_THREADS
+
+    def check(uri: str) -> bool:
+        fs, path = arrow_filesystem(uri, storage)
+        try:
+            schema = pq.read_schema(path, filesystem=fs)
+        except (OSError, ValueError) as exc:
+            raise StorageError(storage.redact(f"Cannot read the footer of {uri}: {exc}")) from exc
+        return any(check(f.type) for f in schema for check in _VIEW_TYPES)
+
+    with _checked_lock:
+        todo = [u for u in uris if u not in _checked]
+    if todo:
+        with ThreadPoolExecutor(max_workers=min(FOOTER_THREADS, len(todo))) as pool:
+            found = dict(zip(todo, pool.map(check, todo), strict=True))
+        with _checked_lock:
+            _checked.update(found)
+    with _checked_lock:
+        return [u for u in uris if _checked.get(u)]
+
+
+def from_polars(frame: pl.LazyFrame) -> daft.DataFrame:
+    """``frame`` as a lazy Daft frame (collected by Polars, once, when the Daft frame runs)."""
+    return FrameSource(frame, frame.collect_schema()).read()
+
+
+def conform(df: daft.DataFrame, declared: pl.Schema | None, label: str) -> daft.DataFrame:
+    """``df`` in the declared schema: declared order, safe casts, missing columns as nulls.
+
+    Raises:
+        SchemaMismatchError: A stored type cannot be cast safely to the declared one.
+    """
+    if declared is None:
+        return df
+    from neuralake.predicate.daft import daft_dtype
+
+    source = polars_schema(df)
+    check_castable(source, declared, label)
+    exprs = []
+    for name, dtype in declared.items():
+        if name not in source:
+            exprs.append(daft.lit(None).cast(daft_dtype(dtype)).alias(name))
+        elif source[name] == dtype:
+            exprs.append(daft.col(name))
+        else:
+            exprs.append(daft.col(name).cast(daft_dtype(dtype)).alias(name))
+    return df.select(*exprs)
