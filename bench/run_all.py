@@ -14,7 +14,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import delta_bench, delta_fallback_bench, facts_bench, import_bench, s3_bench
+from bench import (
+    daft_bench,
+    delta_bench,
+    delta_fallback_bench,
+    facts_bench,
+    import_bench,
+    s3_bench,
+)
 from bench.common import log, summary, write_results
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -23,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "facts": facts_bench.run,
     "s3": s3_bench.run,
     "import": import_bench.run,
+    "daft": daft_bench.run,
 }
 
 

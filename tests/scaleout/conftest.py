@@ -1,7 +1,8 @@
 """The Daft engine's tests run on one local Ray cluster, started once and stopped at the end.
 
-Daft picks its runner once per process, so every test here runs in the same xdist worker
-(``xdist_group``) on Ray: a head node on 127.0.0.1 with two CPUs, no dashboard.
+Daft picks its runner once per process, so this folder runs in one pytest process of its own
+(``make test`` runs it after the rest, as the cluster takes both cores), on Ray: a head node
+with two CPUs, no dashboard.
 Ray workers are processes of their own: the tests see Daft's results, not its plan objects.
 """
 
@@ -22,7 +23,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if str(item.path).startswith(here):
             item.add_marker(pytest.mark.daft)
-            item.add_marker(pytest.mark.xdist_group("daft"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -81,15 +81,12 @@ class FilesSource(DataSource):
         arrow = arrow_schema(self._partitions)
         # Daft hands filters on partition columns to the source and does not apply them again.
         keep = pushdowns.partition_filters
+        kept: dict[tuple[Any, ...], RecordBatch | None] = {}  # built once per partition
         for path, values in self._files:
-            row = pa.table([pa.array([v], f.type) for v, f in zip(values, arrow, strict=True)],
-                           schema=arrow)  # fmt: skip
-            partition = RecordBatch.from_arrow_table(row) if values else None
-            if (
-                partition is not None
-                and keep is not None
-                and not len(partition.filter(ExpressionsProjection([keep])))
-            ):
+            if values not in kept:
+                kept[values] = self._partition(values, arrow, keep)
+            partition = kept[values]
+            if values and partition is None:
                 continue
             yield DataSourceTask.parquet(
                 path,
@@ -99,6 +96,20 @@ class FilesSource(DataSource):
                 storage_config=self._storage,
                 parquet_config=self._config,
             )
+
+    @staticmethod
+    def _partition(
+        values: tuple[Any, ...], arrow: pa.Schema, keep: daft.Expression | None
+    ) -> RecordBatch | None:
+        """One partition's values as a record batch; ``None`` when ``keep`` drops it."""
+        if not values:
+            return None
+        row = pa.table([pa.array([v], f.type) for v, f in zip(values, arrow, strict=True)],
+                       schema=arrow)  # fmt: skip
+        batch = RecordBatch.from_arrow_table(row)
+        if keep is not None and not len(batch.filter(ExpressionsProjection([keep]))):
+            return None
+        return batch
 
 
 class _FrameTask(DataSourceTask):
