@@ -8,53 +8,44 @@ same storage state → byte-identical files.
 
 from __future__ import annotations
 
-import importlib.util
-import json
+import hashlib
 import logging
 import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace as NS
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
-
-from neuralake.errors import InvalidFilterError, NeuralakeError
-from neuralake.export.metadata import iter_entries
-from neuralake.export.site import markup, search, sizes
-from neuralake.export.site.graph import lineage_view
+from neuralake.errors import NeuralakeError
+from neuralake.export.site import search, sizes
 from neuralake.export.site.names import NameIndex
+from neuralake.export.site.pages import (
+    Plan,
+    Sources,
+    environment,
+    project_root,
+    show_location,
+)
 from neuralake.export.site.paths import RESERVED_ROOT, Slugs
-from neuralake.export.site.preview import read_preview
 from neuralake.export.site.progress import Progress
-from neuralake.export.site.refs import Refs, column_anchor
+from neuralake.export.site.refs import Refs
+from neuralake.export.site.render import PageRow, Previous, Renderer, worker_count, write_manifest
 from neuralake.export.site.sizes import human_bytes
-from neuralake.export.site.snippets import table_snippets
 from neuralake.lineage import catalog_lineage
-from neuralake.storage import redact_uri
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
-    from neuralake.export.entry import TableEntry
-    from neuralake.metadata import Lineage, SourceLocation
-    from neuralake.tables.base import Table
+
+__all__ = ["SiteBuildError", "SiteReport", "build_site", "project_root", "show_location"]
 
 logger = logging.getLogger("neuralake")
 
 MARKER = ".neuralake-site"
-HISTORY_LIMIT = 10
 ASSETS = ("site.css", "site.js", "search-worker.js")
-#: Pagefind weights of a table's name, column names and owner; deprecated tables get the low ones
-#: so they rank below current tables.
-WEIGHTS = NS(name=10, column=6, owner=4)
-DEPRECATED_WEIGHTS = NS(name=2, column=1, owner=1)
 
 
 class SiteBuildError(NeuralakeError):
@@ -70,25 +61,17 @@ class SiteReport:
         tables: Number of table pages written.
         failed: ``"db.table: reason"`` for every table whose schema or freshness failed.
         seconds: Wall-clock build time.
+        rendered: Table pages rendered this time; the others were kept from the last build
+            because nothing they show changed.
+        search_reused: The search index of the last build was kept (no indexed text changed).
     """
 
     out: Path
     tables: int
     failed: tuple[str, ...]
     seconds: float
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("neuralake.export.site", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
-    return env
+    rendered: int = 0
+    search_reused: bool = False
 
 
 @dataclass
@@ -96,106 +79,6 @@ class _Db:
     name: str
     slug: str
     tables: list[NS] = field(default_factory=list)
-
-
-def _when(iso: str | None) -> str:
-    if not iso:
-        return ""
-    return iso.replace("T", " ")[:19] + (" UTC" if iso.endswith(("+00:00", "Z")) else "")
-
-
-class _Sources:
-    """Turns a table's source location into a repo-relative label and optional link."""
-
-    def __init__(self, repo_url: str | None) -> None:
-        self.repo_url = repo_url
-        self.cwd = Path.cwd().resolve()
-        self._roots: dict[str, Path | None] = {}
-
-    def _root(self, folder: Path) -> Path | None:
-        key = str(folder)
-        if key not in self._roots:
-            found = None
-            for parent in (folder, *folder.parents):
-                if (parent / ".git").exists():
-                    found = parent
-                    break
-            if found is None and folder.is_relative_to(self.cwd):
-                found = self.cwd
-            self._roots[key] = found
-        return self._roots[key]
-
-    def info(self, source: SourceLocation | None) -> NS | None:
-        """``label`` (``file:line (module.qualname)``) and ``href`` (``None`` without a link)."""
-        if source is None:
-            return None
-        name = f"{source.module}.{source.qualname}"
-        rel = None
-        if source.file:
-            path = Path(source.file)
-            if path.is_absolute():
-                root = self._root(path.parent)
-                if root is not None and path.is_relative_to(root):
-                    rel = path.relative_to(root).as_posix()
-            elif ".." not in path.parts:
-                rel = path.as_posix()
-        if rel is None:
-            return NS(label=name, href=None)
-        line = source.line
-        label = f"{rel}:{line}" if line else rel
-        href = None
-        if self.repo_url:
-            try:
-                href = markup.safe_url(
-                    self.repo_url.format(path=quote(rel), line=line or 1, module=source.module)
-                )
-            except (KeyError, IndexError, ValueError):
-                href = None
-        return NS(label=f"{label} ({name})", href=href)
-
-
-def project_root(reference: str | None) -> Path | None:
-    """Folder of the catalog's ``pyproject.toml``: the nearest one above the working folder
-    (where ``[tool.neuralake] catalog`` is read), else above the catalog's module."""
-    starts = [Path.cwd().resolve()]
-    if reference and ":" in reference:
-        try:
-            spec = importlib.util.find_spec(reference.split(":", 1)[0])
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.origin:
-            starts.append(Path(spec.origin).resolve().parent)
-    for start in starts:
-        for folder in (start, *start.parents):
-            if (folder / "pyproject.toml").is_file():
-                return folder
-    return None
-
-
-def show_location(location: str | None, root: Path | None) -> str | None:
-    """``location`` relative to ``root`` when it is a local path under it, else unchanged."""
-    if not location or root is None:
-        return location
-    raw = location[len("file://") :] if location.startswith("file://") else location
-    path = Path(raw)
-    if not path.is_absolute() or "://" in raw:
-        return location
-    try:
-        rel = Path(os.path.normpath(path)).relative_to(root)
-    except ValueError:
-        return location
-    return rel.as_posix() or "."
-
-
-def _extra(extra: dict[str, Any]) -> list[NS]:
-    rows = []
-    for key, value in extra.items():
-        if isinstance(value, str):
-            text = value
-        else:
-            text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-        rows.append(NS(key=str(key).replace("_", " "), text=text, href=markup.safe_url(value)))
-    return rows
 
 
 def _sized(tables: list[NS]) -> list[NS]:
@@ -208,163 +91,63 @@ def _sized(tables: list[NS]) -> list[NS]:
 
 
 class _Builder:
-    def __init__(self, tmp: Path, repo_url: str | None, multi: bool, site_title: str,
-                 indexer: search.StreamingIndexer | None,
-                 api_url: str | None = None, preview_rows: int = 0) -> None:  # fmt: skip
+    def __init__(self, tmp: Path, site_title: str, indexer: search.StreamingIndexer | None) -> None:
         self.tmp = tmp
-        self.preview_rows = preview_rows
-        self.api_url = api_url
         self.names = NameIndex()
         self.indexer = indexer
-        self.sources = _Sources(repo_url)
-        self.multi = multi
         self.site_title = site_title
         env = environment()
-        self.t_table = env.get_template("table.html")
         self.t_db = env.get_template("database.html")
         self.t_index = env.get_template("index.html")
         self.t_search = env.get_template("search.html")
-        self.refs = Refs((), {})
-        self.lineage: dict[str, Lineage] = {}
-        self.root: Path | None = None
         self.failed: list[str] = []
         self.failed_links: list[dict[str, str]] = []
         self.count = 0
+        self.rendered = 0
+        self.manifest: dict[str, list[Any]] = {}
+        self.search_hash = hashlib.sha256()
+        self.deferred: list[str] = []  # pages to index at the end, if the index must change
 
     def write(self, rel: str, html: str) -> None:
         with open(self.tmp / rel, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
 
-    def table_page(self, catalog_name: str, reference: str | None, table: Table,
-                   entry: TableEntry) -> str:  # fmt: skip
-        meta, facts = entry.metadata, entry.facts
-        stats = set(facts.stats_columns or ())
-        keys = set(meta.unique_columns)
-        # Objects with attributes (not dicts) keep Jinja's attribute lookups on the fast path.
-        link = self.refs.href
-        declared_refs = dict(meta.references)
-        columns = [
-            NS(name=c.name, type=c.type, doc=markup.link_references(
-                   markup.markdown_inline(c.description), link) + (
-                   Markup(" ") + self.refs.declared(declared_refs[c.name])
-                   if c.name in declared_refs else ""),
-               partition=c.partition, key=c.name in keys, stats=c.name in stats,
-               anchor=column_anchor(c.name),
-               referenced_by=self.refs.referenced_by(meta.database, meta.name, c.name))
-            for c in meta.columns or ()
-        ]  # fmt: skip
-        fresh = None
-        if facts.freshness is not None:
-            f = facts.freshness
-            fresh = NS(**f.to_dict(), when=_when(f.timestamp), size=human_bytes(f.size_bytes))
-        history = [
-            NS(version=c.version, operation=c.operation,
-               timestamp=None if c.timestamp is None else c.timestamp.isoformat(),
-               when=_when(None if c.timestamp is None else c.timestamp.isoformat()),
-               parameters=", ".join(f"{k}: {v}" for k, v in c.parameters))
-            for c in facts.history
-        ]  # fmt: skip
-        schema = table.declared_schema if table.declared_schema is not None else facts.schema
-        try:  # docs filters are checked against the schema, as a read would check them
-            snips = table_snippets(reference, meta.database, meta.name, table.docs_filters,
-                                   table.docs_columns, schema, meta.parameters)  # fmt: skip
-        except InvalidFilterError as exc:
-            self.failed.append(redact_uri(f"{meta.qualified_name}: docs_filters: {exc}"))
-            snips = table_snippets(reference, meta.database, meta.name, (), table.docs_columns,
-                                   parameters=meta.parameters)  # fmt: skip
-        snippets = [
-            NS(id="snippet-python", kind="python", title="Python", code=snips.python),
-            NS(id="snippet-sql", kind="python-sql", title="SQL (Python)", code=snips.sql),
-            NS(id="snippet-cli", kind="shell", title="Command line", code=snips.cli),
-        ]
-        if self.api_url:
-            from neuralake.api import curl_snippet
-
-            code = curl_snippet(self.api_url, meta.database, meta.name, table.docs_filters,
-                                columns=table.docs_columns)  # fmt: skip
-            snippets.append(NS(id="snippet-api", kind="shell", title="HTTP API (curl)", code=code))
-        return self.t_table.render(
-            root="../../",
-            site_title=self.site_title,
-            indexed=True,
-            catalog=catalog_name,
-            multi=self.multi,
-            t=meta,
-            error=entry.error,
-            reader=facts.reader,
-            columns=columns,
-            columns_meta=" ".join(c.name for c in columns),
-            description=markup.markdown(meta.description),
-            # TableMetadata drops embedded credentials
-            location=show_location(meta.location, self.root),
-            deprecated=markup.link_references(markup.markdown_inline(meta.deprecated), link),
-            meta_description=markup.excerpt(meta.description),
-            source=self.sources.info(meta.source),
-            fresh=fresh,
-            history=history,
-            stats=sizes.stats_view(entry.stats),
-            schema_changes=sizes.history_view(entry.schema_history),
-            snippets=snippets,
-            extra=_extra(dict(meta.extra)),
-            lineage=lineage_view(meta.qualified_name, self.lineage.get(meta.qualified_name), link),
-            preview=read_preview(table, self.preview_rows, unreadable=bool(entry.error))
-            if self.preview_rows
-            else None,
-            search_text=markup.plain_text(meta.description),
-            w=DEPRECATED_WEIGHTS if meta.deprecated else WEIGHTS,
-        )
-
-    def catalog(self, catalog: Catalog, reference: str | None, cslug: str,
+    def catalog(self, plan: Plan, dbs: dict[str, _Db], rows: Iterator[PageRow],
                 progress: Progress) -> dict[str, Any]:  # fmt: skip
-        (self.tmp / cslug).mkdir()
-        db_slugs = Slugs()
-        dbs: dict[str, _Db] = {}
-        for name in catalog.dbs:
-            dbs[name] = _Db(name, db_slugs.take(name))
-            (self.tmp / cslug / dbs[name].slug).mkdir()
-        table_slugs: dict[str, Slugs] = {name: Slugs(frozenset({"index"})) for name in dbs}
-        # Slugs are allocated up front so reference links can point at pages not written yet.
-        declared = catalog.tables()
-        slugs = {(t.database or "", t.name): (dbs[t.database or ""].slug,
-                                              table_slugs[t.database or ""].take(t.name))
-                 for t in declared}  # fmt: skip
-        self.refs = Refs(declared, slugs)
-        self.lineage = catalog_lineage(catalog)  # downstream needs every table's plan first
-        self.root = project_root(reference)
-        cat_index = self.names.catalog(catalog.name)
-        for table, entry in iter_entries(catalog, history=HISTORY_LIMIT):
-            meta = entry.metadata
-            db = dbs[meta.database]
-            tslug = slugs[(meta.database, meta.name)][1]
-            rel = f"{cslug}/{db.slug}/{tslug}.html"
-            page = self.table_page(catalog.name, reference, table, entry)
-            self.write(rel, page)
-            if self.indexer is not None:
-                self._index(rel, page)
-            self.names.add(meta.name, meta.database, rel, meta.type, bool(meta.deprecated),
-                           cat_index)  # fmt: skip
-            if entry.error:
-                self.failed.append(f"{meta.qualified_name}: {entry.error}")
+        cslug = plan.cslug
+        cat_index = self.names.catalog(plan.catalog)
+        for row in rows:
+            db = dbs[row.database]
+            rel = row.rel
+            if row.key is not None:
+                self.manifest[rel] = [row.key, row.search, row.excerpt, list(row.failed)]
+            self.search_hash.update(f"{rel}\0{row.search}\n".encode())
+            self.failed.extend(row.failed)
+            if self.indexer is not None and row.indexed is not None:
+                self._index(rel, row.indexed)
+            else:
+                self.deferred.append(rel)
+            self.names.add(row.name, row.database, rel, row.type, row.deprecated, cat_index)
+            if row.error:
+                qualified = f"{row.database}.{row.name}"
+                self.failed.append(f"{qualified}: {row.error}")
                 self.failed_links.append(
-                    {"href": rel, "label": f"{catalog.name}: {meta.qualified_name}",
-                     "error": entry.error}
+                    {"href": rel, "label": f"{plan.catalog}: {qualified}", "error": row.error}
                 )  # fmt: skip
             db.tables.append(NS(
-                name=meta.name, href=f"{tslug}.html", type=meta.type,
-                owner=meta.owner, tags=list(meta.tags),
-                excerpt=markup.excerpt(meta.description),
-                deprecated=bool(meta.deprecated), error=bool(entry.error),
-                rows=entry.stats.rows if entry.stats else None,
-                bytes=entry.stats.bytes if entry.stats else None,
+                name=row.name, href=rel.rsplit("/", 1)[1], type=row.type,
+                owner=row.owner, tags=list(row.tags), excerpt=row.excerpt,
+                deprecated=row.deprecated, error=bool(row.error), rows=row.rows, bytes=row.bytes,
             ))  # fmt: skip
             self.count += 1
+            self.rendered += row.rendered
             progress.advance()
         summaries = []
         for db in dbs.values():
             self.write(
                 f"{cslug}/{db.slug}/index.html",
                 self.t_db.render(root="../../", site_title=self.site_title, indexed=False,
-                                 catalog=catalog.name, db=db.name, tables=db.tables,
+                                 catalog=plan.catalog, db=db.name, tables=db.tables,
                                  sizes=_sized(db.tables)),
             )  # fmt: skip
             owners = Counter(t.owner for t in db.tables if t.owner)
@@ -379,30 +162,52 @@ class _Builder:
                            for t in db.tables] if len(db.tables) <= 12 else [],
             })  # fmt: skip
             db.tables = []  # free memory early
-        return {"name": catalog.name, "slug": cslug, "databases": summaries,
+        return {"name": plan.catalog, "slug": cslug, "databases": summaries,
                 "tables": sum(d["tables"] for d in summaries)}  # fmt: skip
 
-    def _index(self, rel: str, page: str) -> None:
+    def _index(self, rel: str, part: str) -> None:
         assert self.indexer is not None
         try:
-            self.indexer.add("/" + rel, page)
+            self.indexer.add_part("/" + rel, part)
         except OSError as exc:  # the service died: index the written files at the end instead
             logger.warning("Pagefind service stopped (%s); will index the written pages", exc)
             self.indexer.close()
             self.indexer = None
 
-    def finish_search(self) -> None:
-        """Write the Pagefind bundle (streamed if possible, else by indexing the written files)."""
+    def finish_search(self, previous: Previous | None) -> bool:
+        """Write the Pagefind bundle (streamed if possible, else by indexing the written files).
+
+        Returns ``True`` if the last build's bundle was kept: Pagefind cannot update an index,
+        but when every page's indexed part is unchanged the old bundle is what it would write.
+        """
+        digest = self.search_hash.hexdigest()
+        if previous is not None and previous.search == digest:
+            try:
+                shutil.copytree(previous.out / "pagefind", self.tmp / "pagefind",
+                                copy_function=os.link)  # fmt: skip
+            except OSError:
+                shutil.rmtree(self.tmp / "pagefind", ignore_errors=True)
+            else:
+                if self.indexer is not None:
+                    self.indexer.close()
+                return True
+        if self.indexer is None and self.deferred:
+            self.indexer = _start_indexer()
+            for rel in self.deferred:  # pages were kept or rendered without streaming them
+                if self.indexer is None:
+                    break
+                self._index(rel, search.indexed_part((self.tmp / rel).read_text("utf-8")))
         if self.indexer is not None:
             try:
                 self.indexer.finish(self.tmp / "pagefind")
-                return
+                return False
             except (search.SearchIndexError, OSError) as exc:
                 logger.warning(
                     "Pagefind service failed (%s); indexing the written pages instead", exc
                 )
                 shutil.rmtree(self.tmp / "pagefind", ignore_errors=True)
         search.build_index(self.tmp)
+        return False
 
     def search_page(self) -> None:
         (self.tmp / "search").mkdir(exist_ok=True)
@@ -452,6 +257,35 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         tmp.rename(out)
 
 
+def _start_indexer() -> search.StreamingIndexer | None:
+    try:
+        return search.StreamingIndexer()
+    except (search.SearchIndexError, OSError) as exc:
+        logger.warning("Cannot start the Pagefind service (%s); indexing files instead", exc)
+        return None
+
+
+def _plan(tmp: Path, catalog: Catalog, reference: str | None, cslug: str,
+          options: dict[str, Any]) -> tuple[Plan, dict[str, _Db]]:  # fmt: skip
+    (tmp / cslug).mkdir()
+    db_slugs = Slugs()
+    dbs: dict[str, _Db] = {}
+    for name in catalog.dbs:
+        dbs[name] = _Db(name, db_slugs.take(name))
+        (tmp / cslug / dbs[name].slug).mkdir()
+    table_slugs: dict[str, Slugs] = {name: Slugs(frozenset({"index"})) for name in dbs}
+    # Slugs are allocated up front so reference links can point at pages not written yet.
+    declared = catalog.tables()
+    slugs = {(t.database or "", t.name): (dbs[t.database or ""].slug,
+                                          table_slugs[t.database or ""].take(t.name))
+             for t in declared}  # fmt: skip
+    plan = Plan(catalog=catalog.name, reference=reference, cslug=cslug, tables=declared,
+                slugs=slugs, refs=Refs(declared, slugs),
+                lineage=catalog_lineage(catalog),  # downstream needs every table's plan first
+                root=project_root(reference), **options)  # fmt: skip
+    return plan, dbs
+
+
 def build_site(
     catalogs: Sequence[tuple[Catalog, str | None]],
     out: str | Path,
@@ -461,11 +295,17 @@ def build_site(
     progress: bool | None = None,
     api_url: str | None = None,
     preview_rows: int = 0,
+    workers: int | None = None,
+    reuse: bool = True,
 ) -> SiteReport:
     """Build the static catalog site into ``out``; see :func:`neuralake.export.site.build_site`.
 
     ``preview_rows`` > 0 shows that many first rows on each table page (the only data read; see
-    :mod:`neuralake.export.site.preview`).
+    :mod:`neuralake.export.site.preview`). ``workers`` > 1 renders the pages in that many forked
+    processes (default: one process). Forked workers describe their tables themselves, so use it
+    only for catalogs whose metadata reads no storage: Polars' and delta-rs' thread pools do not
+    survive a fork. With ``reuse``, pages of a site built before in ``out`` whose content key
+    did not change are kept instead of rendered again.
     """
     start = time.perf_counter()
     if preview_rows < 0:
@@ -475,21 +315,29 @@ def build_site(
         raise SiteBuildError("No catalog to build a site for.")
     out = Path(out).resolve()
     tmp = _prepare_out(out)
+    previous = Previous.load(out) if reuse and (out / MARKER).exists() else None
     total = sum(len(c.registry.items()) for c, _ in catalogs)
     bar = Progress(total, "Building pages", progress)
     title = catalogs[0][0].name if len(catalogs) == 1 else "Data catalog"
+    options = {"sources": Sources(repo_url), "site_title": title, "multi": len(catalogs) > 1,
+               "api_url": api_url, "preview_rows": preview_rows}  # fmt: skip
     indexer = None
+    builder: _Builder | None = None
     try:
-        try:
-            indexer = search.StreamingIndexer()
-        except (search.SearchIndexError, OSError) as exc:
-            logger.warning("Cannot start the Pagefind service (%s); indexing files instead", exc)
-            indexer = None
-        builder = _Builder(tmp, repo_url, len(catalogs) > 1, title, indexer, api_url, preview_rows)
-        summaries = [
-            builder.catalog(cat, ref, slug, bar)
-            for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)
-        ]
+        planned = [_plan(tmp, cat, ref, slug, options)
+                   for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)]  # fmt: skip
+        environment().get_template("table.html")  # compiled once, before the workers fork
+        # A full build streams pages to Pagefind while rendering; a rebuild indexes at the end
+        # and only if some indexed text changed (Pagefind cannot update an existing index).
+        stream = previous is None
+        renderer = Renderer([p for p, _ in planned], tmp, previous, index=stream,
+                            workers=worker_count(workers))  # fmt: skip
+        with renderer:
+            # Started after the fork: workers must not inherit the service's pipe or thread.
+            indexer = _start_indexer() if stream else None
+            builder = _Builder(tmp, title, indexer)
+            summaries = [builder.catalog(plan, dbs, renderer.rows(i), bar)
+                         for i, (plan, dbs) in enumerate(planned)]  # fmt: skip
         builder.index(summaries)
         builder.search_page()
         (tmp / "assets").mkdir()
@@ -500,19 +348,23 @@ def build_site(
         bar.stage("Indexing for search")
         builder.names.write(tmp)
         try:
-            builder.finish_search()
+            search_reused = builder.finish_search(previous)
         except search.SearchIndexError as exc:
             raise SiteBuildError(str(exc)) from exc
+        write_manifest(tmp, builder.manifest, builder.search_hash.hexdigest())
         _swap_into_place(tmp, out)
     except BaseException:
         if indexer is not None:
             indexer.close()
+        if builder is not None and builder.indexer is not None and builder.indexer is not indexer:
+            builder.indexer.close()  # started at the end of a rebuild
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         bar.close()
     report = SiteReport(out=out, tables=builder.count, failed=tuple(builder.failed),
-                        seconds=round(time.perf_counter() - start, 3))  # fmt: skip
+                        seconds=round(time.perf_counter() - start, 3),
+                        rendered=builder.rendered, search_reused=search_reused)  # fmt: skip
     if strict and report.failed:
         raise SiteBuildError(
             f"{len(report.failed)} table(s) could not be read (site written to {out}):\n  "

@@ -166,8 +166,12 @@ class StreamingIndexer:
 
     def add(self, url: str, page: str) -> None:
         """Queue one page; ``url`` is its path from the site root (``/cat/db/table.html``)."""
+        self.add_part(url, indexed_part(page))
+
+    def add_part(self, url: str, part: str) -> None:
+        """Queue a page's :func:`indexed_part` (cut out by the process that rendered it)."""
         self._send({"type": "AddFile", "index_id": self.index_id, "url": url,
-                    "file_contents": indexed_part(page), "file_path": None}, wait=False)  # fmt: skip
+                    "file_contents": part, "file_path": None}, wait=False)  # fmt: skip
 
     def finish(self, bundle: Path) -> None:
         """Write the bundle to ``bundle`` and stop the service."""

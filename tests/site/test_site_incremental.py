@@ -1,0 +1,130 @@
+"""Rebuilding a site: kept pages, re-rendered neighbours, and output identical to a full build;
+rendering in worker processes gives the same bytes as one process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from neuralake import Catalog, Database, FunctionTable
+from neuralake.export.site import SiteReport, build_site
+from neuralake.export.site.render import MANIFEST
+
+N = 240
+PER_DB = 80
+
+
+def _frame() -> pl.LazyFrame:
+    return pl.LazyFrame()
+
+
+def make_catalog(n: int = N, *, described: dict[int, str] | None = None,
+                 drop: frozenset[int] = frozenset(), add: int = 0) -> Catalog:  # fmt: skip
+    """``t<i>`` in ``db<i // PER_DB>``; every 10th table reads the one before it (lineage) and
+    names ``db0.t000.id`` in a column doc, so those pages depend on other tables."""
+    described = described or {}
+    dbs: dict[str, list[FunctionTable]] = {}
+    for i in range(n + add):
+        if i in drop:
+            continue
+        kwargs: dict[str, object] = {}
+        if i % 10 == 1:
+            prev = i - 1
+            kwargs["inputs"] = [f"db{prev // PER_DB}.t{prev:03d}"]
+            kwargs["column_docs"] = {"ref_id": "Same as db0.t000.id", "id": f"Row {i}"}
+        dbs.setdefault(f"db{i // PER_DB}", []).append(FunctionTable(
+            _frame, name=f"t{i:03d}", schema={"id": pl.Int64, "ref_id": pl.Int64},
+            description=described.get(i, f"Table **{i}** about warehouse {i % 7}."),
+            owner=f"team-{i % 5}", tags=[f"tag{i % 3}"], **kwargs,
+        ))  # fmt: skip
+    return Catalog({db: Database(ts) for db, ts in dbs.items()}, name="inc")
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def assert_same_tree(a: Path, b: Path) -> None:
+    ta, tb = tree(a), tree(b)
+    assert sorted(ta) == sorted(tb)
+    different = [rel for rel in ta if ta[rel] != tb[rel]]
+    assert different == []
+
+
+def build(catalog: Catalog, out: Path, **kwargs: object) -> SiteReport:
+    report = build_site([(catalog, None)], out, progress=False, **kwargs)  # type: ignore[arg-type]
+    assert report.failed == ()
+    return report
+
+
+@pytest.fixture
+def base_site(tmp_path: Path) -> Path:
+    out = tmp_path / "site"
+    report = build(make_catalog(), out, workers=2)
+    assert report.rendered == report.tables == N
+    assert not report.search_reused
+    return out
+
+
+def test_parallel_build_equals_single_process_build(tmp_path: Path, base_site: Path) -> None:
+    single = build(make_catalog(), tmp_path / "single", workers=1)
+    assert single.rendered == N
+    assert_same_tree(base_site, tmp_path / "single")
+
+
+def test_unchanged_rebuild_keeps_every_page_and_the_search_index(base_site: Path) -> None:
+    before = tree(base_site)
+    report = build(make_catalog(), base_site, workers=2)
+    assert (report.tables, report.rendered, report.search_reused) == (N, 0, True)
+    assert tree(base_site) == before
+    manifest = json.loads((base_site / MANIFEST).read_text())
+    assert len(manifest["pages"]) == N
+
+
+def test_changed_description_re_renders_one_page(tmp_path: Path, base_site: Path) -> None:
+    changed = make_catalog(described={42: "Now about **returns**, see db0.t000."})
+    report = build(changed, base_site, workers=2)
+    assert report.rendered == 1
+    assert not report.search_reused  # the description is indexed
+    html = (base_site / "inc/db0/t042.html").read_text()
+    assert "<strong>returns</strong>" in html
+    build(changed, tmp_path / "full", workers=1, reuse=False)
+    assert_same_tree(base_site, tmp_path / "full")
+
+
+def test_added_table_renders_only_its_page(tmp_path: Path, base_site: Path) -> None:
+    grown = make_catalog(add=1)
+    report = build(grown, base_site, workers=1)
+    assert (report.tables, report.rendered) == (N + 1, 1)
+    assert "t240.html" in (base_site / "inc/db3/index.html").read_text()
+    build(grown, tmp_path / "full", reuse=False)
+    assert_same_tree(base_site, tmp_path / "full")
+
+
+def test_removed_table_re_renders_the_pages_that_link_to_it(
+    tmp_path: Path, base_site: Path
+) -> None:
+    # t000 is named in the column docs of every table i % 10 == 1 and is t001's lineage input.
+    shrunk = make_catalog(drop=frozenset({0, 117}))
+    report = build(shrunk, base_site, workers=2)
+    dependents = len([i for i in range(N) if i % 10 == 1])
+    assert (report.tables, report.rendered) == (N - 2, dependents)
+    assert not (base_site / "inc/db0/t000.html").exists()
+    assert not (base_site / "inc/db1/t117.html").exists()
+    assert 'href="../db0/t000.html' not in (base_site / "inc/db0/t011.html").read_text()
+    build(shrunk, tmp_path / "full", reuse=False)
+    assert_same_tree(base_site, tmp_path / "full")
+
+
+def test_lineage_neighbour_and_option_changes_re_render(tmp_path: Path, base_site: Path) -> None:
+    # t118 is the lineage input of t121: dropping it changes t121's graph (and only that page).
+    report = build(make_catalog(drop=frozenset({118})), base_site, workers=2)
+    assert report.rendered == 0  # t121 reads t120, not t118
+    report = build(make_catalog(drop=frozenset({120})), base_site, workers=2)
+    assert report.rendered == 2  # t121 loses its upstream link; t118 comes back
+    report = build(make_catalog(drop=frozenset({120})), base_site, workers=2,
+                   api_url="http://127.0.0.1:8080")  # fmt: skip
+    assert report.rendered == N - 1  # an option every page shows
