@@ -79,19 +79,6 @@ def test_keyed_tables_read_while_unique_by_construction(tmp_path: Path) -> None:
         read(table)
 
 
-def test_files_daft_cannot_decode_are_refused(tmp_path: Path) -> None:
-    """delta-rs writes Arrow string views into the footers of merged files (and of Polars
-    frames written directly); Daft cannot read them, so the table is refused by name."""
-    table = NeuralakeDeltaTable("m", str(tmp_path / "m"), unique_columns=["id"])
-    table.write(ROWS)
-    table.upsert(pl.DataFrame({"id": [2, 4], "p": ["z", "z"], "v": [9.0, 9.5]}))
-    with pytest.raises(UnsupportedFeatureError, match=r"(?s)string view.*engine='polars'"):
-        read(table)
-    write_deltalake(tmp_path / "raw", ROWS)
-    with pytest.raises(UnsupportedFeatureError, match="string view"):
-        read(NeuralakeDeltaTable("raw", str(tmp_path / "raw")))
-
-
 def test_keyed_parquet_tables_are_refused(tmp_path: Path) -> None:
     ROWS.write_parquet(tmp_path / "kp" / "f.parquet", mkdir=True)
     with pytest.raises(UnsupportedFeatureError, match="unique_columns"):

@@ -112,6 +112,61 @@ class FilesSource(DataSource):
         return batch
 
 
+class _ArrowFileTask(DataSourceTask):
+    def __init__(
+        self, uri: str, values: dict[str, Any], schema: daft.Schema, storage: StorageConfig
+    ) -> None:
+        self._uri, self._values, self._schema, self._storage = uri, values, schema, storage
+
+    @property
+    def schema(self) -> daft.Schema:
+        return self._schema
+
+    async def read(self) -> AsyncIterator[RecordBatch]:
+        import pyarrow.parquet as pq
+
+        fs, path = arrow_filesystem(self._uri, self._storage)
+        try:
+            table = pq.read_table(path, filesystem=fs)
+        except (OSError, ValueError) as exc:
+            raise StorageError(self._storage.redact(f"Cannot read {self._uri}: {exc}")) from exc
+        target = self._schema.to_pyarrow_schema()
+        columns = []
+        for f in target:
+            if f.name in self._values:
+                columns.append(pa.array([self._values[f.name]] * table.num_rows, f.type))
+            elif f.name in table.column_names:
+                columns.append(table.column(f.name).cast(f.type))
+            else:  # added to the table after this file was written
+                columns.append(pa.nulls(table.num_rows, f.type))
+        yield RecordBatch.from_arrow_table(pa.table(columns, schema=target))
+
+
+class ArrowFilesSource(DataSource):
+    """Parquet files read by pyarrow, one Daft task each, for files Daft's own reader cannot
+    decode (footers declaring Arrow string views). Every file's columns are read whole and
+    Daft applies the filters and the projection itself (no partition fields are declared)."""
+
+    def __init__(
+        self, files: Sequence[tuple[str, dict[str, Any]]], schema: pl.Schema, storage: StorageConfig
+    ) -> None:
+        self._files = list(files)
+        self._schema = daft.Schema.from_pyarrow_schema(arrow_schema(schema))
+        self._storage = storage
+
+    @property
+    def name(self) -> str:
+        return "neuralake-pyarrow"
+
+    @property
+    def schema(self) -> daft.Schema:
+        return self._schema
+
+    async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
+        for uri, values in self._files:
+            yield _ArrowFileTask(uri, values, self._schema, self._storage)
+
+
 class _FrameTask(DataSourceTask):
     def __init__(self, frame: pl.LazyFrame, schema: daft.Schema) -> None:
         self._frame = frame

@@ -5,13 +5,15 @@ Daft plans from the delta-rs file list and statistics and reads the files itself
 neither column mapping nor deletion vectors (its ``ignore_deletion_vectors=True`` returns
 deleted rows, so it is never used), and it keeps no file order, which de-duplicating a keyed
 table needs: keyed tables are read only while they are unique by construction (see
-:mod:`neuralake.tables.delta.keys`).
+:mod:`neuralake.tables.delta.keys`). Snapshots with files Daft's Parquet reader cannot decode
+(Arrow string views in the footer) are read file by file with pyarrow inside Daft tasks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import daft
 
@@ -20,6 +22,7 @@ from neuralake.storage import daft_io_config
 from neuralake.tables import daft as daft_source
 from neuralake.tables.delta.errors import translated
 from neuralake.tables.delta.keys import key_state
+from neuralake.tables.delta.log import add_actions, partition_columns, schema_of
 from neuralake.tables.delta.protocol import POLARS
 from neuralake.tables.delta.readers import choose
 from neuralake.tables.delta.snapshot import check_files_present, open_snapshot
@@ -46,11 +49,30 @@ def read(
     if version is not None or as_of is not None:  # vacuumed versions fail here, clearly
         check_files_present(target, table.version(), loaded=table)
     check_supported(target, table)
-    with translated(target, "plan the Daft scan"):
-        df = daft.read_deltalake(
-            target.uri, version=table.version(), io_config=daft_io_config(target.cfg)
-        )
+    if daft_source.view_typed(table.file_uris(), target.cfg):
+        df = _read_by_pyarrow(target, table)
+    else:
+        with translated(target, "plan the Daft scan"):
+            df = daft.read_deltalake(
+                target.uri, version=table.version(), io_config=daft_io_config(target.cfg)
+            )
     return daft_source.conform(df, target.declared_schema, target.label)
+
+
+def _read_by_pyarrow(target: DeltaTarget, table: DeltaTable) -> daft.DataFrame:
+    """The snapshot's files read by pyarrow in Daft tasks: Daft cannot decode footers that
+    declare Arrow string views, which delta-rs merges and optimizes write. Slower than Daft's
+    reader (whole files, no statistics skipping), still one task per file."""
+    stored = schema_of(table)
+    parts = partition_columns(table)
+    actions = add_actions(table)
+    root = target.uri.rstrip("/")
+    files = []
+    for row in actions.iter_rows(named=True):
+        rel = unquote(row["path"])
+        uri = rel if "://" in rel else f"{root}/{rel}"
+        files.append((uri, {p: row.get(f"partition.{p}") for p in parts}))
+    return daft_source.ArrowFilesSource(files, stored, target.cfg).read()
 
 
 def check_supported(target: DeltaTarget, table: DeltaTable) -> None:
@@ -70,15 +92,6 @@ def check_supported(target: DeltaTarget, table: DeltaTable) -> None:
         raise UnsupportedFeatureError(
             f"Table {label!r} enables deletion vectors, which the Daft engine does not apply "
             f"(deleted rows would come back). {_USE_POLARS}"
-        )
-    views = daft_source.view_typed(table.file_uris(), target.cfg)
-    if views:
-        raise UnsupportedFeatureError(
-            target.redact(
-                f"Table {label!r}: {len(views)} data file(s) (e.g. {views[0]}) declare Arrow "
-                "string view columns, which the Daft engine cannot read (delta-rs merges and "
-                f"optimizes write them). {_USE_POLARS}"
-            )
         )
     if target.unique_columns and not key_state(target, table, target.unique_columns).unique:
         raise UnsupportedFeatureError(
