@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,31 +33,13 @@ from neuralake.tables.delta.commit import (
 )
 
 from .conftest import s3_storage
+from .test_delta_faults import proxy
 
-PROXY = Path(__file__).with_name("tcp_proxy.py")
 SCHEMA = pa.schema([("id", pa.int64()), ("v", pa.int64())])
 SEED = pl.DataFrame({"id": [1, 2, 3], "v": [10, 20, 30]})
 NEW = pl.DataFrame({"id": [3, 4, 5], "v": [31, 40, 50]})
 TIMEOUT = 2.0
 """Seconds, for the requests through the proxy (short, so a delayed reply times out quickly)."""
-
-
-@contextmanager
-def proxy(upstream: int, fault: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
-    """``tcp_proxy.py`` with one ``fault``: ``(its port, the process)``; killed on exit."""
-    proc = subprocess.Popen(
-        [sys.executable, str(PROXY), "0", str(upstream), "0", fault],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        ready = proc.stdout.readline().split()
-        assert ready[:1] == ["ready"], ready
-        yield int(ready[1]), proc
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def fired(proc: subprocess.Popen[str], fault: str) -> None:
@@ -147,7 +127,7 @@ def test_a_lost_commit_reply_is_applied_once_and_reports_its_version(
 ) -> None:
     table = seeded(moto_endpoint, s3_bucket)
     upstream = int(moto_endpoint.rsplit(":", 1)[1])
-    with proxy(upstream, "drop-commit-reply") as (port, proc):
+    with proxy(upstream, fault="drop-commit-reply") as (port, proc):
         via = StorageConfig(endpoint_url=f"http://127.0.0.1:{port}", timeout_seconds=TIMEOUT)
         version = operate(table, op, via)  # no error: the commit it lost the reply of is its own
         fired(proc, "drop-commit-reply")
@@ -166,7 +146,7 @@ def test_a_commit_reply_later_than_the_timeout_is_found_in_the_log(
     """
     table = seeded(moto_endpoint, s3_bucket)
     upstream = int(moto_endpoint.rsplit(":", 1)[1])
-    with proxy(upstream, f"delay-commit-reply:{TIMEOUT + 1.5}") as (port, proc):
+    with proxy(upstream, fault=f"delay-commit-reply:{TIMEOUT + 1.5}") as (port, proc):
         via = StorageConfig(endpoint_url=f"http://127.0.0.1:{port}", timeout_seconds=TIMEOUT)
         start = time.monotonic()
         version = operate(table, op, via)
@@ -183,7 +163,7 @@ def test_a_data_upload_reset_mid_body_never_doubles_the_data(
 ) -> None:
     table = seeded(moto_endpoint, s3_bucket)
     upstream = int(moto_endpoint.rsplit(":", 1)[1])
-    with proxy(upstream, "reset-data-put:100") as (port, proc):
+    with proxy(upstream, fault="reset-data-put:100") as (port, proc):
         via = StorageConfig(endpoint_url=f"http://127.0.0.1:{port}", timeout_seconds=TIMEOUT)
         failure: StorageError | None = None
         try:

@@ -36,10 +36,20 @@ def incompressible(rows: int) -> pl.DataFrame:
 
 
 @contextmanager
-def proxy(upstream: int, *, cut_after: int = 0, port: int = 0) -> Iterator[tuple[int, Any]]:
-    """``tcp_proxy.py`` in a child process: ``(its port, the process)``; killed on exit."""
+def proxy(
+    upstream: int, *, cut_after: int = 0, port: int = 0, fault: str = ""
+) -> Iterator[tuple[int, Any]]:
+    """``tcp_proxy.py`` in a child process (with one ``fault`` mode, if given): ``(its port,
+    the process)``; killed on exit."""
     proc = subprocess.Popen(
-        [sys.executable, str(PROXY), str(port), str(upstream), str(cut_after)],
+        [
+            sys.executable,
+            str(PROXY),
+            str(port),
+            str(upstream),
+            str(cut_after),
+            *([fault] if fault else []),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

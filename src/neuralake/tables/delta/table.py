@@ -130,6 +130,13 @@ class NeuralakeDeltaTable(Table):
         target = self._target(self.resolve_storage(storage))
         return snap.open_snapshot(target, version=version, as_of=as_of)
 
+    def _no_more(self, params: dict[str, Any]) -> None:
+        if params:
+            raise InvalidParameterError(
+                f"Delta table {self.qualified_name!r} takes only version= or as_of=, "
+                f"got {sorted(params)}."
+            )
+
     def read(
         self,
         filters: flt.FilterSpec,
@@ -140,11 +147,7 @@ class NeuralakeDeltaTable(Table):
         as_of: dt.datetime | str | None = None,
         **params: Any,
     ) -> pl.LazyFrame:
-        if params:
-            raise InvalidParameterError(
-                f"Delta table {self.qualified_name!r} takes only version= or as_of=, "
-                f"got {sorted(params)}."
-            )
+        self._no_more(params)
         # ``storage`` is resolved by scan(); ``filters`` is bound there when a schema is declared
         return reading.scan(self._target(storage), version=version, as_of=as_of, predicate=filters)
 
@@ -161,11 +164,7 @@ class NeuralakeDeltaTable(Table):
         """The snapshot as a Daft frame (see :mod:`neuralake.tables.delta.daft`)."""
         from neuralake.tables.delta import daft as daft_reader
 
-        if params:
-            raise InvalidParameterError(
-                f"Delta table {self.qualified_name!r} takes only version= or as_of=, "
-                f"got {sorted(params)}."
-            )
+        self._no_more(params)
         return daft_reader.read(self._target(storage), version=version, as_of=as_of)
 
     def discover_schema(self, storage: StorageConfig) -> pl.Schema:
