@@ -26,7 +26,7 @@ from typing import Any
 import polars as pl
 
 from bench.common import DATA, compare, ensure_tpch, log, summary, write_results
-from bench.s3_bench import ACCESS_KEY, REGION, SECRET_KEY, moto_server
+from bench.s3_bench import ACCESS_KEY, REGION, SECRET_KEY, moto_server, upload
 from neuralake import NeuralakeDeltaTable, ParquetTable, Partition, StorageConfig
 from neuralake.tables.stats import FOOTER_THREADS
 
@@ -110,26 +110,6 @@ def local_dataset() -> Path:
     return out
 
 
-def upload(folder: Path, endpoint: str) -> int:
-    """Copy every Parquet file under ``folder`` to ``s3://BUCKET/PREFIX/``; returns the count."""
-    import boto3
-
-    s3 = boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY, region_name=REGION,
-    )  # fmt: skip
-    s3.create_bucket(Bucket=BUCKET)
-    files = sorted(folder.rglob("*.parquet"))
-
-    def put(path: Path) -> None:
-        key = f"{PREFIX}/{path.relative_to(folder).as_posix()}"
-        s3.put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes())
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(put, files))
-    return len(files)
-
-
 def request_floor(endpoint: str) -> float:
     """Seconds for one HEAD request per data file (8 threads): what the server costs alone."""
     import pyarrow.fs as pafs
@@ -153,7 +133,7 @@ def run_s3() -> dict[str, Any]:
     folder = local_dataset()
     with moto_server() as endpoint:
         start = time.perf_counter()
-        n_files = upload(folder, endpoint)
+        n_files = upload(folder, endpoint, BUCKET, PREFIX)
         log(
             f"uploaded {n_files} files to s3://{BUCKET}/{PREFIX}/ in {time.perf_counter() - start:.1f}s"
         )

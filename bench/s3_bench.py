@@ -105,20 +105,20 @@ def local_dataset(lake: Path) -> Path:
     return out
 
 
-def upload(folder: Path, endpoint: str) -> int:
-    """Copy every Parquet file under ``folder`` to ``s3://BUCKET/PREFIX/``; returns the count."""
+def upload(folder: Path, endpoint: str, bucket: str = BUCKET, prefix: str = PREFIX) -> int:
+    """Copy every Parquet file under ``folder`` to ``s3://bucket/prefix/``; returns the count."""
     import boto3
 
     s3 = boto3.client(
         "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY, region_name=REGION,
     )  # fmt: skip
-    s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket=bucket)
     files = sorted(folder.rglob("*.parquet"))
 
     def put(path: Path) -> None:
-        key = f"{PREFIX}/{path.relative_to(folder).as_posix()}"
-        s3.put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes())
+        key = f"{prefix}/{path.relative_to(folder).as_posix()}"
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(put, files))

@@ -26,6 +26,7 @@ from neuralake import (
     SchemaMismatchError,
     StorageConfig,
     StorageError,
+    UnsupportedFeatureError,
 )
 from neuralake.tables.delta.errors import map_error
 from neuralake.tables.delta.target import DeltaTarget
@@ -61,6 +62,7 @@ TARGET = DeltaTarget(
         (DeltaError("Schema error: cast"), StorageError, "free space"),
         (ValueError("invalid argument"), InvalidParameterError, "refused an argument"),
         (OverflowError("can't convert negative int"), InvalidParameterError, "refused"),
+        (NotImplementedError("z-order on map columns"), UnsupportedFeatureError, "not support"),
     ],
 )
 def test_backend_errors_are_mapped_by_type(

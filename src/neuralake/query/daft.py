@@ -113,17 +113,13 @@ def run_sql(catalog: Catalog, query: str) -> daft.DataFrame:
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.scope import traverse_scope
 
-    from neuralake.query.sandbox import check_query, engine_sql, name_columns
-    from neuralake.query.sql import referenced_tables, type_literals
+    from neuralake.query.sandbox import engine_sql
+    from neuralake.query.sql import prepare
     from neuralake.tables.daft import polars_schema
 
-    tree = check_query(query)
-    tables = referenced_tables(catalog, tree)
-    frames: dict[str, daft.DataFrame] = {}
-    for q in dict.fromkeys(tables.values()):  # `customers` and `crm.customers`: one scan
-        frames[q] = scan(catalog.get_table(q))
-    type_literals(tree, {sql: polars_schema(frames[q]) for sql, q in tables.items()})
-    tree = name_columns(tree)
+    tree, tables, frames = prepare(
+        catalog, query, lambda q: scan(catalog.get_table(q)), polars_schema
+    )
     bindings: dict[str, daft.DataFrame] = {}
     names = {q: f"__neuralake_{i}" for i, q in enumerate(frames)}
     try:

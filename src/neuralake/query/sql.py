@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 from sqlglot import exp
@@ -28,6 +28,8 @@ from neuralake.query.sandbox import DIALECT, check_query, describe, engine_sql, 
 
 if TYPE_CHECKING:
     from neuralake.catalog import Catalog
+
+_F = TypeVar("_F")
 
 __all__ = ["DIALECT", "SQLError", "SQLNotAllowedError", "referenced_tables", "run_sql"]
 
@@ -108,26 +110,45 @@ def run_sql(catalog: Catalog, query: str, *, allow_files: bool = False) -> pl.La
         SQLNotAllowedError: The sandbox refuses the query.
         TableNotFoundError: It reads a table the catalog does not have.
     """
-    tree = check_query(query, allow_files=allow_files)
-    tables = referenced_tables(catalog, tree)
+    tree, tables, frames = prepare(
+        catalog, query, catalog.table, pl.LazyFrame.collect_schema, allow_files=allow_files
+    )
     ctx = pl.SQLContext()
-    frames: dict[str, pl.LazyFrame] = {}
     for sql_name, q in tables.items():
-        if q not in frames:  # `customers` and `crm.customers` share one scan
-            frames[q] = catalog.table(q)
         ctx.register(sql_name, frames[q])
-    try:
-        by_table = {q: lf.collect_schema() for q, lf in frames.items()}
-    except pl.exceptions.PolarsError as exc:
-        raise SQLError(f"Cannot run SQL query: {exc}") from exc
-    type_literals(tree, {sql_name: by_table[q] for sql_name, q in tables.items()})
-    text = engine_sql(name_columns(tree))
+    text = engine_sql(tree)
     try:
         lf = ctx.execute(text, eager=False)
         lf.collect_schema()  # Polars resolves SQL lazily: surface unknown columns now
         return lf
     except pl.exceptions.PolarsError as exc:
         raise SQLError(f"Cannot run SQL query: {exc}") from exc
+
+
+def prepare(
+    catalog: Catalog,
+    query: str,
+    read: Callable[[str], _F],
+    schema_of: Callable[[_F], pl.Schema],
+    *,
+    allow_files: bool = False,
+) -> tuple[exp.Expr, dict[str, str], dict[str, _F]]:
+    """What every engine runs a catalog query from: the checked tree (literals typed against
+    the columns, function columns named), ``{SQL name: qualified name}`` and one frame per
+    table, opened once by ``read`` (``customers`` and ``crm.customers`` share it).
+
+    Raises:
+        SQLError, SQLNotAllowedError, TableNotFoundError: As :func:`run_sql`.
+    """
+    tree = check_query(query, allow_files=allow_files)
+    tables = referenced_tables(catalog, tree)
+    frames = {q: read(q) for q in dict.fromkeys(tables.values())}
+    try:
+        schemas = {q: schema_of(frame) for q, frame in frames.items()}
+    except pl.exceptions.PolarsError as exc:
+        raise SQLError(f"Cannot run SQL query: {exc}") from exc
+    type_literals(tree, {sql_name: schemas[q] for sql_name, q in tables.items()})
+    return name_columns(tree), tables, frames
 
 
 def _read_tables(tree: exp.Expr) -> Iterator[exp.Table]:

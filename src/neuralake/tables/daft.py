@@ -203,6 +203,7 @@ class FrameSource(DataSource):
 _VIEW_TYPES = (pa.types.is_string_view, pa.types.is_binary_view)
 _checked: dict[str, bool] = {}  # data file uri -> its footer declares view types
 _checked_lock = threading.Lock()
+_CHECKED_MAX = 200_000  # files remembered per process (a few MB), then forgotten at once
 
 
 def view_typed(uris: Sequence[str], storage: StorageConfig) -> list[str]:
@@ -213,23 +214,26 @@ def view_typed(uris: Sequence[str], storage: StorageConfig) -> list[str]:
 
     from neuralake.tables.stats import FOOTER_THREADS
 
-    def check(uri: str) -> bool:
+    def declares_views(uri: str) -> bool:
         fs, path = arrow_filesystem(uri, storage)
         try:
             schema = pq.read_schema(path, filesystem=fs)
         except (OSError, ValueError) as exc:
             raise StorageError(storage.redact(f"Cannot read the footer of {uri}: {exc}")) from exc
-        return any(check(f.type) for f in schema for check in _VIEW_TYPES)
+        return any(is_view(f.type) for f in schema for is_view in _VIEW_TYPES)
 
     with _checked_lock:
-        todo = [u for u in uris if u not in _checked]
+        known = {u: _checked[u] for u in uris if u in _checked}
+    todo = [u for u in dict.fromkeys(uris) if u not in known]
     if todo:
         with ThreadPoolExecutor(max_workers=min(FOOTER_THREADS, len(todo))) as pool:
-            found = dict(zip(todo, pool.map(check, todo), strict=True))
+            found = dict(zip(todo, pool.map(declares_views, todo), strict=True))
+        known.update(found)
         with _checked_lock:
+            if len(_checked) + len(found) > _CHECKED_MAX:
+                _checked.clear()
             _checked.update(found)
-    with _checked_lock:
-        return [u for u in uris if _checked.get(u)]
+    return [u for u in uris if known[u]]
 
 
 def from_polars(frame: pl.LazyFrame) -> daft.DataFrame:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 import daft
 
@@ -22,7 +21,7 @@ from neuralake.storage import daft_io_config
 from neuralake.tables import daft as daft_source
 from neuralake.tables.delta.errors import translated
 from neuralake.tables.delta.keys import key_state
-from neuralake.tables.delta.log import add_actions, partition_columns, schema_of
+from neuralake.tables.delta.log import add_actions, file_uri, partition_columns, schema_of
 from neuralake.tables.delta.protocol import POLARS
 from neuralake.tables.delta.readers import choose
 from neuralake.tables.delta.snapshot import check_files_present, open_snapshot
@@ -66,12 +65,10 @@ def _read_by_pyarrow(target: DeltaTarget, table: DeltaTable) -> daft.DataFrame:
     stored = schema_of(table)
     parts = partition_columns(table)
     actions = add_actions(table)
-    root = target.uri.rstrip("/")
-    files = []
-    for row in actions.iter_rows(named=True):
-        rel = unquote(row["path"])
-        uri = rel if "://" in rel else f"{root}/{rel}"
-        files.append((uri, {p: row.get(f"partition.{p}") for p in parts}))
+    files = [
+        (file_uri(target.uri, row["path"]), {p: row.get(f"partition.{p}") for p in parts})
+        for row in actions.iter_rows(named=True)
+    ]
     return daft_source.ArrowFilesSource(files, stored, target.cfg).read()
 
 

@@ -19,8 +19,9 @@ raised by delta-rs / the OS                    raised by neuralake
 ``OSError`` (EACCES, EPERM, EROFS)             ``StorageError`` (permission denied)
 ``OSError`` (EIO, other or no errno)           ``StorageError``
 ``DeltaError`` (any other)                     ``StorageError`` (inputs were validated first)
+``NotImplementedError``                        ``UnsupportedFeatureError`` (delta-rs lacks it)
 ``ValueError``, ``TypeError``,                 ``InvalidParameterError`` (an argument delta-rs
-``OverflowError``, ``NotImplementedError``     could not take)
+``OverflowError``                              could not take)
 ============================================  ==============================================
 """
 
@@ -38,6 +39,7 @@ from neuralake.errors import (
     NeuralakeError,
     SchemaMismatchError,
     StorageError,
+    UnsupportedFeatureError,
 )
 from neuralake.storage import redact_uri
 
@@ -119,7 +121,12 @@ def map_error(exc: Exception, target: DeltaTarget, what: str) -> NeuralakeError:
             f"Table {label!r}: cannot {what} at {uri} (delta-rs: {text}). Check that the "
             "storage is reachable, writable and has free space, then retry."
         )
-    if isinstance(exc, ValueError | TypeError | ArithmeticError | NotImplementedError):
+    if isinstance(exc, NotImplementedError):  # not the caller's mistake: delta-rs lacks it
+        return UnsupportedFeatureError(
+            f"Table {label!r}: cannot {what}: delta-rs does not support it here: {text}. "
+            "Upgrade deltalake, or do it with another Delta writer."
+        )
+    if isinstance(exc, ValueError | TypeError | ArithmeticError):
         return InvalidParameterError(
             f"Table {label!r}: {what}: delta-rs refused an argument: {text}. Check the "
             "arguments against the method's documentation."

@@ -111,6 +111,13 @@ def add_actions(table: DeltaTable) -> pl.DataFrame:
     return pl.DataFrame(table.get_add_actions(flatten=True))
 
 
+def file_uri(root: str, path: str) -> str:
+    """The URI of a data file from its add-action ``path`` (URL-encoded; relative to the table
+    ``root``, or absolute as some writers store it)."""
+    rel = unquote(path)
+    return rel if "://" in rel else f"{root.rstrip('/')}/{rel}"
+
+
 def files(actions: pl.DataFrame) -> tuple[tuple[str, int], ...]:
     """``(path relative to the table root, bytes)`` per data file, sorted by path.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 import polars as pl
 
@@ -13,7 +12,7 @@ from neuralake.errors import UnsupportedFeatureError
 from neuralake.tables.base import check_castable, normalize
 from neuralake.tables.delta.errors import translated
 from neuralake.tables.delta.keys import key_state
-from neuralake.tables.delta.log import add_actions, partition_columns, schema_of
+from neuralake.tables.delta.log import add_actions, file_uri, partition_columns, schema_of
 from neuralake.tables.delta.protocol import DELTA_RS
 from neuralake.tables.delta.readers import choose, lazy
 from neuralake.tables.delta.snapshot import check_files_present, open_snapshot
@@ -162,13 +161,10 @@ def _files(
     parts = set(partition_columns(table))
     data = pl.Schema({c: t for c, t in schema.items() if c not in parts})
     rows = {r["path"]: r for r in actions.iter_rows(named=True)}
-    root = target.uri.rstrip("/")
     frames = []
     for path in paths:
-        rel = unquote(path)
-        uri = rel if "://" in rel else f"{root}/{rel}"
         frame = pl.scan_parquet(
-            uri,
+            file_uri(target.uri, path),
             schema=data,
             missing_columns="insert",
             extra_columns="ignore",

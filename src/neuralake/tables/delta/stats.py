@@ -11,7 +11,6 @@ import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 import polars as pl
 
@@ -19,6 +18,7 @@ from neuralake.tables import stats as st
 from neuralake.tables.delta.commits import CommitLog
 from neuralake.tables.delta.log import (
     add_actions,
+    file_uri,
     logical_names,
     partition_columns,
     schema_of,
@@ -140,7 +140,7 @@ def _from_footers(
     actions: pl.DataFrame, uri: str, cfg: StorageConfig, names: dict[str, str], prof: st.Profiler
 ) -> list[st.Footer]:
     """Fold the data files' footers into ``prof`` (no data page is read)."""
-    paths = [f"{uri.rstrip('/')}/{unquote(p)}" for p in actions["path"].to_list()]
+    paths = [file_uri(uri, p) for p in actions["path"].to_list()]
     footers = st.read_footers(paths, cfg)
     rename = {raw: _logical(raw, names) for f in footers for raw in f.columns}
     st.fold_footers(footers, prof, rename)
