@@ -192,6 +192,8 @@ BOMB = (
 
 
 def _served_quickly(client: httpx.Client) -> float:
+    """Seconds to answer a tiny query. Callers bound it by 3 s: well under the 5 s query timeout
+    a stuck pool would hit, with room for a replacement worker loading on the same 2 cores."""
     started = time.monotonic()
     resp = client.post("/api/sql", content="SELECT count(*) AS n FROM shop.nation")
     assert resp.status_code == 200, resp.text
@@ -206,7 +208,7 @@ def test_slow_query_is_killed_and_the_next_is_served(strict: ApiServer) -> None:
     took = time.monotonic() - started
     assert resp.status_code == 504, resp.text
     assert 4.5 < took < 10
-    assert _served_quickly(strict.client) < 1.0
+    assert _served_quickly(strict.client) < 3.0
     killed = set(before) - set(strict.workers())
     assert len(killed) == 1  # the worker that ran it is gone, not computing on
     (pid,) = killed
@@ -220,7 +222,7 @@ def test_memory_bomb_is_stopped_with_507(strict: ApiServer) -> None:
     resp = strict.client.post("/api/sql", content=BOMB)
     assert resp.status_code == 507, resp.text
     assert "512 MiB" in resp.json()["message"]
-    assert _served_quickly(strict.client) < 1.0
+    assert _served_quickly(strict.client) < 3.0
     assert _rss(strict.proc.pid) < server_rss + (64 << 20)  # the server itself did not grow
     _wait_for_workers(strict, 2)
 
@@ -251,7 +253,7 @@ def test_concurrent_requests_get_answers_or_429(strict: ApiServer) -> None:
     assert set(codes) <= {200, 429}, codes
     assert codes.count(200) >= 6  # 2 running + 4 queued at any time
     assert 429 in codes
-    assert _served_quickly(strict.client) < 1.0
+    assert _served_quickly(strict.client) < 3.0
 
 
 def test_deep_nesting_does_not_stall_the_server(strict: ApiServer) -> None:
