@@ -135,6 +135,22 @@ def test_a_lost_commit_reply_is_applied_once_and_reports_its_version(
 
 
 @pytest.mark.s3
+def test_a_restore_whose_reply_is_lost_reports_its_own_commit(
+    moto_endpoint: str, s3_bucket: str
+) -> None:
+    table = seeded(moto_endpoint, s3_bucket)
+    upstream = int(moto_endpoint.rsplit(":", 1)[1])
+    with proxy(upstream, fault="drop-commit-reply") as (port, proc):
+        via = StorageConfig(endpoint_url=f"http://127.0.0.1:{port}", timeout_seconds=TIMEOUT)
+        m = table.restore(0, storage=via)
+        fired(proc, "drop-commit-reply")
+    # Version 1's file leaves the snapshot; version 0's never left it.
+    assert (m.version, m.restored_version, m.files_removed, m.files_restored) == (2, 0, 1, 0)
+    assert table.delta_table().version() == 2
+    assert_frame_equal(stored(table), SEED.head(2), check_row_order=False)
+
+
+@pytest.mark.s3
 @pytest.mark.parametrize("op", OPERATIONS)
 def test_a_commit_reply_later_than_the_timeout_is_found_in_the_log(
     moto_endpoint: str, s3_bucket: str, op: str

@@ -132,6 +132,7 @@ def test_time_travel_restore_and_vacuumed_versions(backend: Backend) -> None:
     assert table.restore(2).changed is False
     r = table.restore(0)
     assert (r.restored_version, r.version, r.changed) == (0, 3, True)
+    assert (r.files_removed, r.files_restored) == (1, 1)  # version 2's file out, version 0's in
     assert table().collect()["id"].to_list() == [0]
     table.write(pl.DataFrame({"id": [9], "day": [day], "amount": [0.0]}), "overwrite")
     removed = table.vacuum(0, dry_run=False, enforce_retention=False)

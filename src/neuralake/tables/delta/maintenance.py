@@ -67,8 +67,8 @@ def restore(target: DeltaTarget, version: int | str | Any) -> RestoreMetrics:
             restored_version=number,
             version=version,
             changed=True,
-            files_removed=int(raw.get("num_removed_file", 0)),
-            files_restored=int(raw.get("num_restored_file", 0)),
+            files_removed=int(raw.get("numRemovedFile", 0)),
+            files_restored=int(raw.get("numRestoredFile", 0)),
         )
 
     def recover(landed: Landed) -> RestoreMetrics:
