@@ -8,6 +8,7 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +17,7 @@ import pytest
 from neuralake import Catalog, Database, FunctionTable, ParquetTable
 from neuralake.export.site import build_site, markup
 from neuralake.export.site.builder import show_location
+from neuralake.export.site.search import StreamingIndexer
 
 
 @pytest.mark.parametrize("text", ["o_orderkey", "Brand#13", "snake_case_name", "a*b"])
@@ -85,17 +87,100 @@ def test_column_references_link_both_ways(sample_site: Path) -> None:
     assert "Referenced by" not in re.sub(r'<tr id="col-o_custkey">.*?</tr>', "", orders)
 
 
-def test_search_indexes_column_docs_without_metadata_jumble(sample_site: Path) -> None:
-    from neuralake.export.site.search import indexed_part
+class _Indexed(HTMLParser):
+    """What Pagefind takes from a page: text outside ``data-pagefind-ignore`` elements (with
+    its weight), and every filter value and meta (those are read inside ignored elements too)."""
 
-    page = (sample_site / "sample/sales/customers.html").read_text()
-    part = indexed_part(page)
+    VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "source", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Per open element: (ignored, weight, filter name), inherited from the parent.
+        self.stack: list[tuple[bool, str | None, str | None]] = []
+        self.text: list[tuple[str | None, str]] = []
+        self.facts: list[tuple[str, str]] = []
+        self.body: int | None = None  # depth of the data-pagefind-body element while inside
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if "data-pagefind-body" in a:
+            self.body = len(self.stack)
+        ignored, weight, name = self.stack[-1] if self.stack else (False, None, None)
+        if "data-pagefind-meta" in a:
+            self.facts.append(("meta", a["data-pagefind-meta"] or ""))
+        if tag not in self.VOID:
+            self.stack.append((ignored or "data-pagefind-ignore" in a,
+                               a.get("data-pagefind-weight", weight),
+                               a.get("data-pagefind-filter", name)))  # fmt: skip
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+            if self.body is not None and len(self.stack) <= self.body:
+                self.body = None
+
+    def handle_data(self, data: str) -> None:
+        if self.body is None or not self.stack or not data.strip():
+            return
+        ignored, weight, name = self.stack[-1]
+        if name is not None:
+            self.facts.append((f"filter {name}", data.strip()))
+        if not ignored:
+            self.text.append((weight, " ".join(data.split())))
+
+
+def _indexed(html: str) -> tuple[list[tuple[str | None, str]], list[tuple[str, str]]]:
+    parser = _Indexed()
+    parser.feed(html)
+    assert parser.text, "no indexed text"
+    return parser.text, parser.facts
+
+
+@pytest.fixture(scope="module")
+def fed(
+    sample_catalog: Catalog, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, str]]:
+    """A build of the sample catalog, and the documents its search index was fed (by URL)."""
+    documents: dict[str, str] = {}
+    real = StreamingIndexer.add_part
+
+    def add_part(self: StreamingIndexer, url: str, part: str) -> None:
+        documents[url] = part
+        real(self, url, part)
+
+    out = tmp_path_factory.mktemp("fed") / "site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(StreamingIndexer, "add_part", add_part)
+        build_site([(sample_catalog, None)], out, progress=False)
+    return out, documents
+
+
+def test_search_indexes_column_docs_without_metadata_jumble(
+    fed: tuple[Path, dict[str, str]],
+) -> None:
+    _, documents = fed
+    part = documents["/sample/sales/customers.html"]
     # Everything that is neither ignored nor inside an ignored element is indexed text.
     assert "EU includes Germany" in part
     assert re.search(r"<td>Sales region; EU includes Germany</td>", part)
     assert '<p class="sub" data-pagefind-ignore>' in part
     assert "Owner crm-team." in part
     assert "crm-team" in part
+
+
+def test_the_search_document_indexes_what_the_page_shows(fed: tuple[Path, dict[str, str]]) -> None:
+    """Pagefind reads a small document per table; it must hold the same indexed text, weights,
+    filters and meta as the page (which the command-line fallback indexes), and nothing more."""
+    out, documents = fed
+    assert len(documents) == 4
+    for url, document in documents.items():
+        page = (out / url.lstrip("/")).read_text(encoding="utf-8")
+        assert _indexed(document) == _indexed(page), url
+        assert len(document) < len(page) / 2
+    deprecated = _indexed(documents["/sample/ref/currencies.html"])
+    assert (None, "Deprecated.") in deprecated[0]
+    assert ("meta", "deprecated:yes") in deprecated[1]
+    assert ("filter tag", "fx") in deprecated[1]
 
 
 def test_location_shown_relative_to_the_project(tmp_path: Path,

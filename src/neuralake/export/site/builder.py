@@ -106,7 +106,8 @@ class _Builder:
         self.rendered = 0
         self.manifest: dict[str, list[Any]] = {}
         self.search_hash = hashlib.sha256()
-        self.deferred: list[str] = []  # pages to index at the end, if the index must change
+        self.deferred: list[tuple[str, str]] = []  # (page, document) to index at the end
+        self.lost = False  # the service died while pages were streamed to it
 
     def write(self, rel: str, html: str) -> None:
         with open(self.tmp / rel, "w", encoding="utf-8", newline="\n") as fh:
@@ -123,10 +124,10 @@ class _Builder:
                 self.manifest[rel] = [row.key, row.search, row.excerpt, list(row.failed)]
             self.search_hash.update(f"{rel}\0{row.search}\n".encode())
             self.failed.extend(row.failed)
-            if self.indexer is not None and row.indexed is not None:
-                self._index(rel, row.indexed)
+            if self.indexer is not None:
+                self._index(rel, row.document)
             else:
-                self.deferred.append(rel)
+                self.deferred.append((rel, row.document))
             self.names.add(row.name, row.database, rel, row.type, row.deprecated, cat_index)
             if row.error:
                 qualified = f"{row.database}.{row.name}"
@@ -173,6 +174,7 @@ class _Builder:
             logger.warning("Pagefind service stopped (%s); will index the written pages", exc)
             self.indexer.close()
             self.indexer = None
+            self.lost = True
 
     def finish_search(self, previous: Previous | None) -> bool:
         """Write the Pagefind bundle (streamed if possible, else by indexing the written files).
@@ -191,12 +193,12 @@ class _Builder:
                 if self.indexer is not None:
                     self.indexer.close()
                 return True
-        if self.indexer is None and self.deferred:
+        if self.indexer is None and self.deferred and not self.lost:
             self.indexer = _start_indexer()
-            for rel in self.deferred:  # pages were kept or rendered without streaming them
+            for rel, document in self.deferred:  # kept pages, or the service failed
                 if self.indexer is None:
                     break
-                self._index(rel, search.indexed_part((self.tmp / rel).read_text("utf-8")))
+                self._index(rel, document)
         if self.indexer is not None:
             try:
                 self.indexer.finish(self.tmp / "pagefind")
@@ -301,11 +303,12 @@ def build_site(
     """Build the static catalog site into ``out``; see :func:`neuralake.export.site.build_site`.
 
     ``preview_rows`` > 0 shows that many first rows on each table page (the only data read; see
-    :mod:`neuralake.export.site.preview`). ``workers`` > 1 renders the pages in that many forked
-    processes (default: one process). Forked workers describe their tables themselves, so use it
-    only for catalogs whose metadata reads no storage: Polars' and delta-rs' thread pools do not
-    survive a fork. With ``reuse``, pages of a site built before in ``out`` whose content key
-    did not change are kept instead of rendered again.
+    :mod:`neuralake.export.site.preview`). ``workers`` is the number of processes that render
+    pages (default: one per core beside the one the search indexer uses, at most 4, for
+    catalogs of 2,000 tables or more; always one with previews); tables are described in this
+    process either way. With ``reuse``, pages of a site
+    built before in ``out`` whose content key did not change are kept instead of rendered
+    again.
     """
     start = time.perf_counter()
     if preview_rows < 0:
@@ -326,14 +329,12 @@ def build_site(
     try:
         planned = [_plan(tmp, cat, ref, slug, options)
                    for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)]  # fmt: skip
-        environment().get_template("table.html")  # compiled once, before the workers fork
         # A full build streams pages to Pagefind while rendering; a rebuild indexes at the end
         # and only if some indexed text changed (Pagefind cannot update an existing index).
         stream = previous is None
-        renderer = Renderer([p for p, _ in planned], tmp, previous, index=stream,
-                            workers=worker_count(workers))  # fmt: skip
+        renderer = Renderer([p for p, _ in planned], tmp, previous,
+                            workers=worker_count(workers, total, preview_rows))  # fmt: skip
         with renderer:
-            # Started after the fork: workers must not inherit the service's pipe or thread.
             indexer = _start_indexer() if stream else None
             builder = _Builder(tmp, title, indexer)
             summaries = [builder.catalog(plan, dbs, renderer.rows(i), bar)

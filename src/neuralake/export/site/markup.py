@@ -57,10 +57,16 @@ def markdown(text: str | None, shift_headings: int = 1) -> Markup:
     """
     if not text:
         return Markup("")
-    html = sanitize(_md.render(text))
+    html = sanitize(_md.renderer.render(_tokens(text), _md.options, {}))
     if shift_headings:
         html = _HEADING.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + shift_headings)}>", html)
     return Markup(html)
+
+
+@lru_cache(maxsize=1024)
+def _tokens(text: str) -> tuple[Token, ...]:
+    """The parsed document: a page renders it and takes its excerpt and search text from it."""
+    return tuple(_md.parse(text))
 
 
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]<>!&~\n]")
@@ -100,7 +106,7 @@ def _blocks(text: str) -> tuple[tuple[bool, str], ...]:
     """``(is_heading, plain text)`` of every text block of a Markdown document, in order."""
     out: list[tuple[bool, str]] = []
     heading = False
-    for token in _md.parse(text):
+    for token in _tokens(text):
         if token.type == "heading_open":
             heading = True
         elif token.type == "heading_close":

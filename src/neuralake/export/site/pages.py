@@ -26,14 +26,17 @@ from markupsafe import Markup
 from neuralake.errors import InvalidFilterError
 from neuralake.export.site import markup, sizes
 from neuralake.export.site.graph import lineage_view
-from neuralake.export.site.preview import read_preview
 from neuralake.export.site.refs import Refs, column_anchor
 from neuralake.export.site.sizes import human_bytes
 from neuralake.export.site.snippets import table_snippets
 from neuralake.storage import redact_uri
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from neuralake.export.entry import TableEntry
+    from neuralake.export.site.preview import Preview
+    from neuralake.filters import Filter
     from neuralake.metadata import Lineage, SourceLocation
     from neuralake.tables.base import Table
 
@@ -199,21 +202,33 @@ class Plan:
         return f"{self.cslug}/{dslug}/{tslug}.html"
 
 
-def _schema(table: Table, entry: TableEntry) -> Any:
+@dataclass(frozen=True)
+class Declared:
+    """What a table page shows of the declaration besides its export entry. Picklable, so
+    spawned renderers get it without the table object (function tables hold closures)."""
+
+    docs_filters: tuple[Filter, ...]
+    docs_columns: tuple[str, ...] | None
+    declared_schema: pl.Schema | None
+
+    @classmethod
+    def of(cls, table: Table) -> Declared:
+        return cls(table.docs_filters, table.docs_columns, table.declared_schema)
+
+
+def _schema(table: Declared, entry: TableEntry) -> Any:
     return table.declared_schema if table.declared_schema is not None else entry.facts.schema
 
 
-def render_table(plan: Plan, table: Table, entry: TableEntry) -> tuple[str, list[str]]:
-    """The page's HTML and the problems to report (docs filters that do not fit the schema)."""
-    meta, facts = entry.metadata, entry.facts
-    failed: list[str] = []
-    stats = set(facts.stats_columns or ())
+def _columns(plan: Plan, entry: TableEntry) -> list[NS]:
+    meta = entry.metadata
+    stats = set(entry.facts.stats_columns or ())
     keys = set(meta.unique_columns)
     refs = plan.refs
-    # Objects with attributes (not dicts) keep Jinja's attribute lookups on the fast path.
     link = refs.href
     declared_refs = dict(meta.references)
-    columns = [
+    # Objects with attributes (not dicts) keep Jinja's attribute lookups on the fast path.
+    return [
         NS(name=c.name, type=c.type, doc=markup.link_references(
                markup.markdown_inline(c.description), link) + (
                Markup(" ") + refs.declared(declared_refs[c.name])
@@ -223,6 +238,43 @@ def render_table(plan: Plan, table: Table, entry: TableEntry) -> tuple[str, list
            referenced_by=refs.referenced_by(meta.database, meta.name, c.name))
         for c in meta.columns or ()
     ]  # fmt: skip
+
+
+def _shared(plan: Plan, entry: TableEntry, columns: list[NS]) -> dict[str, Any]:
+    """Template values the page and its search document both show."""
+    meta = entry.metadata
+    deprecated = markup.markdown_inline(meta.deprecated)
+    return {
+        "t": meta,
+        "catalog": plan.catalog,
+        "multi": plan.multi,
+        "columns": columns,
+        "columns_meta": " ".join(c.name for c in columns),
+        "deprecated": markup.link_references(deprecated, plan.refs.href),
+        "search_text": markup.plain_text(meta.description),
+        "w": DEPRECATED_WEIGHTS if meta.deprecated else WEIGHTS,
+    }
+
+
+def search_document(plan: Plan, entry: TableEntry) -> str:
+    """What the search index reads of the table's page (``search_doc.html``): a tenth of the
+    page, so the indexer parses only what it indexes."""
+    return _document(_shared(plan, entry, _columns(plan, entry)))
+
+
+def _document(shared: dict[str, Any]) -> str:
+    return environment().get_template("search_doc.html").render(shared)
+
+
+def render_table(
+    plan: Plan, table: Declared, entry: TableEntry, preview: Preview | None = None
+) -> tuple[str, str, list[str]]:
+    """The page's HTML, its :func:`search_document` and the problems to report (docs filters
+    that do not fit the schema). ``preview`` is the :func:`~.preview.read_preview` to show."""
+    meta, facts = entry.metadata, entry.facts
+    failed: list[str] = []
+    link = plan.refs.href
+    shared = _shared(plan, entry, _columns(plan, entry))
     fresh = None
     if facts.freshness is not None:
         f = facts.freshness
@@ -257,20 +309,15 @@ def render_table(plan: Plan, table: Table, entry: TableEntry) -> tuple[str, list
         environment()
         .get_template("table.html")
         .render(
+            **shared,
             root="../../",
             site_title=plan.site_title,
             indexed=True,
-            catalog=plan.catalog,
-            multi=plan.multi,
-            t=meta,
             error=entry.error,
             reader=facts.reader,
-            columns=columns,
-            columns_meta=" ".join(c.name for c in columns),
             description=markup.markdown(meta.description),
             # TableMetadata drops embedded credentials
             location=show_location(meta.location, plan.root),
-            deprecated=markup.link_references(markup.markdown_inline(meta.deprecated), link),
             meta_description=markup.excerpt(meta.description),
             source=plan.sources.info(meta.source),
             fresh=fresh,
@@ -280,14 +327,10 @@ def render_table(plan: Plan, table: Table, entry: TableEntry) -> tuple[str, list
             snippets=snippets,
             extra=_extra(dict(meta.extra)),
             lineage=lineage_view(meta.qualified_name, plan.lineage.get(meta.qualified_name), link),
-            preview=read_preview(table, plan.preview_rows, unreadable=bool(entry.error))
-            if plan.preview_rows
-            else None,
-            search_text=markup.plain_text(meta.description),
-            w=DEPRECATED_WEIGHTS if meta.deprecated else WEIGHTS,
+            preview=preview,
         )
     )
-    return html, failed
+    return html, _document(shared), failed
 
 
 def _resolved(refs: Refs, text: str | None) -> list[object]:
@@ -303,7 +346,7 @@ def options_key(plan: Plan) -> list[object]:
             plan.api_url, plan.sources.repo_url, str(plan.root)]  # fmt: skip
 
 
-def page_key(plan: Plan, table: Table, entry: TableEntry) -> str | None:
+def page_key(plan: Plan, table: Declared, entry: TableEntry) -> str | None:
     """Hash of everything :func:`render_table` shows, or ``None`` if the page reads data
     (previews), which a key cannot cover."""
     if plan.preview_rows:

@@ -1,11 +1,12 @@
-"""Table pages rendered in worker processes, reusing the pages of the last build that did not
-change.
+"""Table pages rendered (in spawned worker processes for large catalogs), reusing the pages of
+the last build that did not change.
 
 The main process plans every catalog (slugs, references, lineage), then forks the workers, so
-they inherit the plans, the catalog objects and one Jinja environment each without pickling
-them. Each task is a chunk of consecutive tables; results come back in task order, so the
-output does not depend on which worker ran what. A page whose key (:func:`pages.page_key`)
-matches the last build's manifest is hard-linked from the old site instead of rendered.
+they inherit the plans and one Jinja environment each. It also describes every table itself:
+entries may read storage, which must not happen in a forked child (Polars' and delta-rs' thread
+pools do not survive a fork), so workers only render, from chunks of (declaration, entry).
+Results come back in task order, so the output does not depend on which worker ran what. A page whose key (:func:`pages.page_key`) matches the
+last build's manifest is hard-linked from the old site instead of rendered.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import multiprocessing
 import os
 import shutil
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +24,20 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from neuralake.export.entry import TableEntry
-from neuralake.export.site import markup, search
-from neuralake.export.site.pages import HISTORY_LIMIT, Plan, page_key, render_table
+from neuralake.export.site import markup
+from neuralake.export.site.pages import (
+    HISTORY_LIMIT,
+    Declared,
+    Plan,
+    environment,
+    page_key,
+    render_table,
+    search_document,
+)
+from neuralake.export.site.preview import read_preview
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
+    from multiprocessing.pool import AsyncResult, Pool
 
     from neuralake.tables.base import Table
 
@@ -34,6 +45,8 @@ MANIFEST = ".neuralake-build.json"
 MANIFEST_FORMAT = 1
 #: Tables per task: large enough that pickling results stays cheap, small enough to balance.
 CHUNK = 64
+#: Catalogs this large render in several processes by default, where there are cores to spare.
+PARALLEL_FROM = 2_000
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ class PageRow:
     failed: tuple[str, ...]
     key: str | None
     search: str
-    indexed: str | None
+    document: str  # what the search index reads (pages.search_document)
     rendered: bool
 
 
@@ -89,7 +102,6 @@ class _Job:
     plans: list[Plan]
     tmp: Path
     previous: Previous | None
-    index: bool
 
 
 _JOB: _Job | None = None  # set before the workers fork; read-only afterwards
@@ -120,56 +132,67 @@ def _reuse(job: _Job, rel: str, key: str | None) -> list[Any] | None:
     return old
 
 
-def _page(job: _Job, plan: Plan, table: Table) -> PageRow:
-    entry = entry_of(table)
+def _page(job: _Job, plan: Plan, declared: Declared, entry: TableEntry,
+          table: Table | None = None) -> PageRow:  # fmt: skip
+    """One page, rendered or reused; ``table`` (the main process only) reads its preview."""
     meta = entry.metadata
     rel = plan.rel(meta.database, meta.name)
-    key = page_key(plan, table, entry)
+    key = page_key(plan, declared, entry)
     old = _reuse(job, rel, key)
-    indexed = None
     if old is not None:
         search_hash, excerpt, failed = str(old[1]), str(old[2]), tuple(old[3])
-        if job.index:
-            indexed = search.indexed_part((job.tmp / rel).read_text(encoding="utf-8"))
+        document = search_document(plan, entry)
     else:
-        html, problems = render_table(plan, table, entry)
+        preview = None
+        if plan.preview_rows and table is not None:
+            preview = read_preview(table, plan.preview_rows, unreadable=bool(entry.error))
+        html, document, problems = render_table(plan, declared, entry, preview)
         with open(job.tmp / rel, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
-        part = search.indexed_part(html)
-        search_hash = hashlib.sha256(part.encode("utf-8")).hexdigest()
+        search_hash = hashlib.sha256(document.encode("utf-8")).hexdigest()
         excerpt, failed = markup.excerpt(meta.description), tuple(problems)
-        indexed = part if job.index else None
     stats = entry.stats
     return PageRow(
         rel=rel, name=meta.name, database=meta.database, type=meta.type, owner=meta.owner,
         tags=tuple(meta.tags), excerpt=excerpt, deprecated=bool(meta.deprecated),
         error=entry.error, rows=stats.rows if stats else None,
         bytes=stats.bytes if stats else None, failed=failed, key=key, search=search_hash,
-        indexed=indexed, rendered=old is None,
+        document=document, rendered=old is None,
     )  # fmt: skip
 
 
-def _chunk(task: tuple[int, int, int]) -> list[PageRow]:
+def _chunk(p: int, described: list[tuple[Declared, TableEntry]]) -> list[PageRow]:
+    """Pages of plan ``p`` from their declarations and entries (run in a worker)."""
     assert _JOB is not None
-    p, start, stop = task
     plan = _JOB.plans[p]
-    return [_page(_JOB, plan, table) for table in plan.tables[start:stop]]
+    return [_page(_JOB, plan, declared, entry) for declared, entry in described]
 
 
-def worker_count(requested: int | None) -> int:
-    """One process unless more are asked for (forked workers are opt-in: see build_site)."""
-    return 1 if requested is None else max(1, requested)
+def worker_count(requested: int | None, tables: int, preview_rows: int) -> int:
+    """Renderer processes: as requested, else one core per renderer beside the one Pagefind
+    indexes on (capped at 4) for large catalogs. On two cores that is one: rendering and
+    indexing already fill both, and workers add the cost of sending entries. Previews read
+    data, so pages that show them render in this process."""
+    if preview_rows:
+        return 1
+    if requested is not None:
+        return max(1, requested)
+    if tables < PARALLEL_FROM:
+        return 1
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 class Renderer:
     """``with Renderer(...) as r: for row in r.rows(plan_index): ...``
 
     Enter it before starting any thread (the Pagefind reader): workers are forked on entry.
+    This process describes every table; with ``workers`` > 1 the forked processes render the
+    pages from :class:`~.pages.Declared` and entries sent at most ``2 * workers`` chunks ahead.
     """
 
-    def __init__(self, plans: list[Plan], tmp: Path, previous: Previous | None, index: bool,
+    def __init__(self, plans: list[Plan], tmp: Path, previous: Previous | None,
                  workers: int) -> None:  # fmt: skip
-        self.job = _Job(plans, tmp, previous, index)
+        self.job = _Job(plans, tmp, previous)
         self.workers = workers
         self.pool: Pool | None = None
 
@@ -177,6 +200,8 @@ class Renderer:
         global _JOB
         _JOB = self.job
         if self.workers > 1:
+            for name in ("table.html", "search_doc.html"):  # compiled once, before the fork
+                environment().get_template(name)
             self.pool = multiprocessing.get_context("fork").Pool(self.workers)
         return self
 
@@ -194,11 +219,17 @@ class Renderer:
 
     def rows(self, p: int) -> Iterator[PageRow]:
         """Rows of plan ``p``'s tables, in the plan's table order."""
-        n = len(self.job.plans[p].tables)
-        tasks = [(p, s, min(s + CHUNK, n)) for s in range(0, n, CHUNK)]
+        plan = self.job.plans[p]
         if self.pool is None:
-            for task in tasks:
-                yield from _chunk(task)
-        else:
-            for rows in self.pool.imap(_chunk, tasks):
-                yield from rows
+            for table in plan.tables:
+                yield _page(self.job, plan, Declared.of(table), entry_of(table), table)
+            return
+        pending: deque[AsyncResult[list[PageRow]]] = deque()
+        tables = plan.tables
+        for start in range(0, len(tables), CHUNK):
+            described = [(Declared.of(t), entry_of(t)) for t in tables[start : start + CHUNK]]
+            pending.append(self.pool.apply_async(_chunk, (p, described)))
+            while len(pending) > 2 * self.workers:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
