@@ -32,7 +32,7 @@ typecheck: setup
 
 unit: setup chromium
 	$(BIN)/pytest -q --doctest-modules src/neuralake
-	$(BIN)/pytest -n 2 -q --ignore=tests/scaleout
+	$(BIN)/pytest -n 2 --dist loadgroup -q --ignore=tests/scaleout
 	# The Ray cluster takes both cores: its suite runs alone, so timing tests never share them.
 	$(BIN)/pytest -q tests/scaleout
 

@@ -21,7 +21,7 @@ from types import SimpleNamespace as NS
 from typing import TYPE_CHECKING, Any
 
 from neuralake.errors import NeuralakeError
-from neuralake.export.site import search, sizes
+from neuralake.export.site import common, search, sizes
 from neuralake.export.site.names import NameIndex
 from neuralake.export.site.pages import (
     Plan,
@@ -94,6 +94,7 @@ class _Builder:
     def __init__(self, tmp: Path, site_title: str, indexer: search.StreamingIndexer | None) -> None:
         self.tmp = tmp
         self.names = NameIndex()
+        self.common = common.CommonWords()
         self.indexer = indexer
         self.site_title = site_title
         env = environment()
@@ -123,6 +124,7 @@ class _Builder:
             if row.key is not None:
                 self.manifest[rel] = [row.key, row.search, row.excerpt, list(row.failed)]
             self.search_hash.update(f"{rel}\0{row.search}\n".encode())
+            self.common.add("/" + rel, row.words)
             self.failed.extend(row.failed)
             if self.indexer is not None:
                 self._index(rel, row.document)
@@ -185,10 +187,11 @@ class _Builder:
         digest = self.search_hash.hexdigest()
         if previous is not None and previous.search == digest:
             try:
-                shutil.copytree(previous.out / "pagefind", self.tmp / "pagefind",
-                                copy_function=os.link)  # fmt: skip
+                for kept in ("pagefind", common.DIR):
+                    shutil.copytree(previous.out / kept, self.tmp / kept, copy_function=os.link)
             except OSError:
-                shutil.rmtree(self.tmp / "pagefind", ignore_errors=True)
+                for kept in ("pagefind", common.DIR):
+                    shutil.rmtree(self.tmp / kept, ignore_errors=True)
             else:
                 if self.indexer is not None:
                     self.indexer.close()
@@ -202,6 +205,7 @@ class _Builder:
         if self.indexer is not None:
             try:
                 self.indexer.finish(self.tmp / "pagefind")
+                self.common.write(self.tmp)
                 return False
             except (search.SearchIndexError, OSError) as exc:
                 logger.warning(
@@ -209,6 +213,7 @@ class _Builder:
                 )
                 shutil.rmtree(self.tmp / "pagefind", ignore_errors=True)
         search.build_index(self.tmp)
+        self.common.write(self.tmp)  # lists no word if the bundle numbers pages differently
         return False
 
     def search_page(self) -> None:

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from neuralake.export.entry import TableEntry
-from neuralake.export.site import markup
+from neuralake.export.site import common, markup
 from neuralake.export.site.pages import (
     HISTORY_LIMIT,
     Declared,
@@ -68,6 +68,7 @@ class PageRow:
     key: str | None
     search: str
     document: str  # what the search index reads (pages.search_document)
+    words: dict[str, int]  # common.page_keys of the document
     rendered: bool
 
 
@@ -157,7 +158,7 @@ def _page(job: _Job, plan: Plan, declared: Declared, entry: TableEntry,
         tags=tuple(meta.tags), excerpt=excerpt, deprecated=bool(meta.deprecated),
         error=entry.error, rows=stats.rows if stats else None,
         bytes=stats.bytes if stats else None, failed=failed, key=key, search=search_hash,
-        document=document, rendered=old is None,
+        document=document, words=common.page_keys(document), rendered=old is None,
     )  # fmt: skip
 
 
