@@ -33,7 +33,14 @@ from neuralake.export.site.pages import (
 from neuralake.export.site.paths import RESERVED_ROOT, Slugs
 from neuralake.export.site.progress import Progress
 from neuralake.export.site.refs import Refs
-from neuralake.export.site.render import PageRow, Previous, Renderer, worker_count, write_manifest
+from neuralake.export.site.render import (
+    PageRow,
+    Previous,
+    Renderer,
+    search_parts,
+    worker_count,
+    write_manifest,
+)
 from neuralake.export.site.sizes import human_bytes
 from neuralake.lineage import catalog_lineage
 
@@ -107,7 +114,9 @@ class _Builder:
         self.rendered = 0
         self.manifest: dict[str, list[Any]] = {}
         self.search_hash = hashlib.sha256()
-        self.deferred: list[tuple[str, str]] = []  # (page, document) to index at the end
+        # Pages to index at the end, in page order, with their plan and table index: a kept page
+        # has no search document until the index turns out to change after all.
+        self.deferred: list[tuple[PageRow, Plan, int]] = []
         self.lost = False  # the service died while pages were streamed to it
 
     def write(self, rel: str, html: str) -> None:
@@ -118,18 +127,18 @@ class _Builder:
                 progress: Progress) -> dict[str, Any]:  # fmt: skip
         cslug = plan.cslug
         cat_index = self.names.catalog(plan.catalog)
-        for row in rows:
+        for k, row in enumerate(rows):
             db = dbs[row.database]
             rel = row.rel
             if row.key is not None:
                 self.manifest[rel] = [row.key, row.search, row.excerpt, list(row.failed)]
             self.search_hash.update(f"{rel}\0{row.search}\n".encode())
-            self.common.add("/" + rel, row.words)
             self.failed.extend(row.failed)
-            if self.indexer is not None:
+            if self.indexer is not None and row.document is not None and row.words is not None:
+                self.common.add("/" + rel, row.words)
                 self._index(rel, row.document)
             else:
-                self.deferred.append((rel, row.document))
+                self.deferred.append((row, plan, k))
             self.names.add(row.name, row.database, rel, row.type, row.deprecated, cat_index)
             if row.error:
                 qualified = f"{row.database}.{row.name}"
@@ -196,9 +205,16 @@ class _Builder:
                 if self.indexer is not None:
                     self.indexer.close()
                 return True
-        if self.indexer is None and self.deferred and not self.lost:
+        documents = []
+        for row, plan, k in self.deferred:  # a rebuild, or the service did not start
+            document, words = row.document, row.words
+            if document is None or words is None:
+                document, words = search_parts(plan, plan.tables[k])
+            self.common.add("/" + row.rel, words)
+            documents.append((row.rel, document))
+        if self.indexer is None and documents and not self.lost:
             self.indexer = _start_indexer()
-            for rel, document in self.deferred:  # kept pages, or the service failed
+            for rel, document in documents:
                 if self.indexer is None:
                     break
                 self._index(rel, document)

@@ -67,8 +67,10 @@ class PageRow:
     failed: tuple[str, ...]
     key: str | None
     search: str
-    document: str  # what the search index reads (pages.search_document)
-    words: dict[str, int]  # common.page_keys of the document
+    # What the search index reads (pages.search_document) and its common.page_keys; None for a
+    # kept page: search_parts makes them if the index has to change after all.
+    document: str | None
+    words: dict[str, int] | None
     rendered: bool
 
 
@@ -140,9 +142,9 @@ def _page(job: _Job, plan: Plan, declared: Declared, entry: TableEntry,
     rel = plan.rel(meta.database, meta.name)
     key = page_key(plan, declared, entry)
     old = _reuse(job, rel, key)
+    document = None
     if old is not None:
         search_hash, excerpt, failed = str(old[1]), str(old[2]), tuple(old[3])
-        document = search_document(plan, entry)
     else:
         preview = None
         if plan.preview_rows and table is not None:
@@ -158,8 +160,15 @@ def _page(job: _Job, plan: Plan, declared: Declared, entry: TableEntry,
         tags=tuple(meta.tags), excerpt=excerpt, deprecated=bool(meta.deprecated),
         error=entry.error, rows=stats.rows if stats else None,
         bytes=stats.bytes if stats else None, failed=failed, key=key, search=search_hash,
-        document=document, words=common.page_keys(document), rendered=old is None,
+        document=document, words=None if document is None else common.page_keys(document),
+        rendered=old is None,
     )  # fmt: skip
+
+
+def search_parts(plan: Plan, table: Table) -> tuple[str, dict[str, int]]:
+    """A kept page's search document and word keys (described again, in this process)."""
+    document = search_document(plan, entry_of(table))
+    return document, common.page_keys(document)
 
 
 def _chunk(p: int, described: list[tuple[Declared, TableEntry]]) -> list[PageRow]:
