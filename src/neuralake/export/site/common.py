@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from neuralake.export.site.names import shard_file
-from neuralake.export.site.stable import SIGNATURE, _read
+from neuralake.export.site.stable import SIGNATURE, read_file
 
 logger = logging.getLogger("neuralake")
 
@@ -134,7 +134,7 @@ def bundle_urls(bundle: Path, sample: list[int]) -> tuple[int, list[str]] | None
     try:
         entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
         (lang,) = entry["languages"].values()
-        pages = _read(bundle / f"pagefind.{lang['hash']}.pf_meta")[1]
+        pages = read_file(bundle / f"pagefind.{lang['hash']}.pf_meta")[1]
         urls = []
         for i in sample:
             raw = gzip.decompress((bundle / "fragment" / f"{pages[i][0]}.pf_fragment").read_bytes())

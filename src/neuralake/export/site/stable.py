@@ -76,7 +76,9 @@ def _encode(value: Any) -> bytes:
     raise _Unsupported(type(value).__name__)
 
 
-def _read(path: Path) -> Any:
+def read_file(path: Path) -> Any:
+    """A Pagefind bundle file decoded (gzip, signature, CBOR); raises ValueError if it is not
+    one this module can read back byte for byte."""
     raw = gzip.decompress(path.read_bytes())
     if not raw.startswith(SIGNATURE):
         raise _Unsupported(f"{path.name}: no Pagefind signature")
@@ -121,8 +123,8 @@ def normalize_bundle(bundle: Path) -> bool:
             return False
         metas = {lang: bundle / f"pagefind.{info['hash']}.pf_meta"
                  for lang, info in entry["languages"].items()}  # fmt: skip
-        decoded_metas = {lang: _read(p) for lang, p in metas.items()}
-        filters = {p: _read(p) for p in sorted((bundle / "filter").glob("*.pf_filter"))}
+        decoded_metas = {lang: read_file(p) for lang, p in metas.items()}
+        filters = {p: read_file(p) for p in sorted((bundle / "filter").glob("*.pf_filter"))}
         for meta in decoded_metas.values():
             if not (isinstance(meta, list) and len(meta) >= 4 and isinstance(meta[3], list)):
                 return False
