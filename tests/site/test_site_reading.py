@@ -142,15 +142,15 @@ def fed(
 ) -> tuple[Path, dict[str, str]]:
     """A build of the sample catalog, and the documents its search index was fed (by URL)."""
     documents: dict[str, str] = {}
-    real = StreamingIndexer.add_part
+    real = StreamingIndexer.add
 
-    def add_part(self: StreamingIndexer, url: str, part: str) -> None:
+    def add(self: StreamingIndexer, url: str, part: str) -> None:
         documents[url] = part
         real(self, url, part)
 
     out = tmp_path_factory.mktemp("fed") / "site"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(StreamingIndexer, "add_part", add_part)
+        patch.setattr(StreamingIndexer, "add", add)
         build_site([(sample_catalog, None)], out, progress=False)
     return out, documents
 

@@ -180,7 +180,7 @@ class _Builder:
     def _index(self, rel: str, part: str) -> None:
         assert self.indexer is not None
         try:
-            self.indexer.add_part("/" + rel, part)
+            self.indexer.add("/" + rel, part)
         except OSError as exc:  # the service died: index the written files at the end instead
             logger.warning("Pagefind service stopped (%s); will index the written pages", exc)
             self.indexer.close()

@@ -1,6 +1,6 @@
 """Search index: Pagefind over the table pages (only table pages carry ``data-pagefind-body``).
 
-While pages are rendered, :class:`StreamingIndexer` feeds each table page's indexed part to
+While pages are rendered, :class:`StreamingIndexer` feeds each table's search document to
 ``pagefind --service`` (the same JSON-over-stdio protocol Pagefind's own Python wrapper uses),
 so indexing runs on another core during rendering instead of re-reading every file afterwards.
 If the service cannot be used, :func:`build_index` runs the plain ``pagefind --site`` command on
@@ -55,21 +55,6 @@ def build_index(site: Path) -> None:
             f"{(result.stderr or result.stdout).strip()[-2000:]}"
         )
     normalize_bundle(site / "pagefind")
-
-
-_MAIN = '<main id="main"'
-_NOT_INDEXED = '<section aria-labelledby="h-use"'
-
-
-def indexed_part(page: str) -> str:
-    """The part of a table page Pagefind reads (``<main>`` up to the snippets), as a document."""
-    start = page.find(_MAIN)
-    end = page.find(_NOT_INDEXED, start)
-    if start < 0:
-        return page
-    if end < 0:
-        end = page.find("</main>", start)
-    return f'<!doctype html><html lang="en"><body>{page[start:end]}</main></body></html>'
 
 
 def settle(bundle: Path, timeout: float = 60.0, interval: float = 0.05) -> None:
@@ -164,14 +149,11 @@ class StreamingIndexer:
             raise SearchIndexError(f"Pagefind service error: {reply.get('message')}")
         return dict(reply)
 
-    def add(self, url: str, page: str) -> None:
-        """Queue one page; ``url`` is its path from the site root (``/cat/db/table.html``)."""
-        self.add_part(url, indexed_part(page))
-
-    def add_part(self, url: str, part: str) -> None:
-        """Queue a page's :func:`indexed_part` (cut out by the process that rendered it)."""
+    def add(self, url: str, document: str) -> None:
+        """Queue a table's search document (:func:`~.pages.search_document`); ``url`` is the
+        page's path from the site root (``/cat/db/table.html``)."""
         self._send({"type": "AddFile", "index_id": self.index_id, "url": url,
-                    "file_contents": part, "file_path": None}, wait=False)  # fmt: skip
+                    "file_contents": document, "file_path": None}, wait=False)  # fmt: skip
 
     def finish(self, bundle: Path) -> None:
         """Write the bundle to ``bundle`` and stop the service."""
