@@ -317,12 +317,12 @@ def storage_options(uri: str, config: StorageConfig) -> dict[str, str] | None:
 
 
 def arrow_filesystem(uri: str, config: StorageConfig) -> tuple[pafs.FileSystem, str]:
-    """A PyArrow filesystem and the path inside it, for listing (never for reading data)."""
+    """A PyArrow filesystem and the path inside it, for listings and footers (never data pages)."""
     import pyarrow.fs as pafs
 
     if not is_remote(uri):
-        return pafs.LocalFileSystem(), str(Path(uri.removeprefix("file://")).absolute())
-    scheme, _, path = uri.partition("://")
+        return pafs.LocalFileSystem(), arrow_path(uri)
+    scheme = uri.partition("://")[0]
     if scheme not in ("s3", "s3a"):
         raise StorageError(
             f"Unsupported storage scheme {scheme!r} in {redact_uri(uri)!r}; use s3:// or a "
@@ -351,7 +351,14 @@ def arrow_filesystem(uri: str, config: StorageConfig) -> tuple[pafs.FileSystem, 
         allow_bucket_creation=False,
         allow_bucket_deletion=False,
     )
-    return fs, path.rstrip("/")
+    return fs, arrow_path(uri)
+
+
+def arrow_path(uri: str) -> str:
+    """The path of ``uri`` inside its :func:`arrow_filesystem` (bucket/key, or an absolute path)."""
+    if not is_remote(uri):
+        return str(Path(uri.removeprefix("file://")).absolute())
+    return uri.partition("://")[2].rstrip("/")
 
 
 def list_files(uri: str, config: StorageConfig) -> list[tuple[str, int]]:

@@ -166,7 +166,7 @@ class ParquetTable(Table):
         cfg = self.resolve_storage(storage)
         listed = self._data_files(cfg)
         values = [self._folder_values(rel) for rel, _ in listed]
-        footers = st.read_footers([f"{self.uri}/{rel}" for rel, _ in listed], cfg)
+        footers = st.read_footers([(f"{self.uri}/{rel}", size) for rel, size in listed], cfg)
         prof = st.Profiler()
         rows = st.fold_footers(footers, prof)
         for i, p in enumerate(self.partitioning):

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from neuralake.errors import StorageError
-from neuralake.storage import arrow_filesystem
+from neuralake.storage import arrow_filesystem, arrow_path, is_remote
 from neuralake.tables.facts import ColumnProfile, json_scalar
 
 if TYPE_CHECKING:
+    import pyarrow.fs as pafs
+
     from neuralake.storage import StorageConfig
 
 #: Footers read at once: enough to hide S3 latency, few enough to stay polite to the store.
@@ -108,13 +110,16 @@ class Footer:
     columns: dict[str, tuple[Any, Any, int | None]]
 
 
-def read_footer(uri: str, storage: StorageConfig) -> Footer:
-    """One file's footer (row-group statistics folded per leaf column)."""
-    import pyarrow.parquet as pq
+def read_footer(fs: pafs.FileSystem, uri: str, size: int | None, storage: StorageConfig) -> Footer:
+    """One file's footer (row-group statistics folded per leaf column) through ``fs``.
 
-    fs, path = arrow_filesystem(uri, storage)
+    A known ``size`` (from the listing or the Delta log) lets the read be one ranged GET of the
+    file's tail, without a HEAD request first.
+    """
+    import pyarrow.dataset as ds
+
     try:
-        meta = pq.read_metadata(path, filesystem=fs)
+        meta = ds.ParquetFileFormat().make_fragment(arrow_path(uri), fs, file_size=size).metadata
     except (OSError, ValueError) as exc:
         raise StorageError(
             storage.redact(f"Cannot read the Parquet footer of {uri}: {exc}")
@@ -142,12 +147,21 @@ def read_footer(uri: str, storage: StorageConfig) -> Footer:
     return Footer(meta.num_rows, cols)
 
 
-def read_footers(uris: Sequence[str], storage: StorageConfig) -> list[Footer]:
-    """The footers of ``uris``, in order, read by at most :data:`FOOTER_THREADS` threads."""
-    if not uris:
+def read_footers(files: Sequence[tuple[str, int | None]], storage: StorageConfig) -> list[Footer]:
+    """The footers of ``(uri, bytes or None)`` files, in order, read by at most
+    :data:`FOOTER_THREADS` threads over one filesystem (one connection pool) per scheme."""
+    if not files:
         return []
-    with ThreadPoolExecutor(max_workers=min(FOOTER_THREADS, len(uris))) as pool:
-        return list(pool.map(lambda u: read_footer(u, storage), uris))
+    filesystems: dict[bool, pafs.FileSystem] = {}
+    for uri, _ in files:
+        if is_remote(uri) not in filesystems:
+            filesystems[is_remote(uri)] = arrow_filesystem(uri, storage)[0]
+
+    def read(file: tuple[str, int | None]) -> Footer:
+        return read_footer(filesystems[is_remote(file[0])], file[0], file[1], storage)
+
+    with ThreadPoolExecutor(max_workers=min(FOOTER_THREADS, len(files))) as pool:
+        return list(pool.map(read, files))
 
 
 def fold_footers(

@@ -140,8 +140,11 @@ def _from_footers(
     actions: pl.DataFrame, uri: str, cfg: StorageConfig, names: dict[str, str], prof: st.Profiler
 ) -> list[st.Footer]:
     """Fold the data files' footers into ``prof`` (no data page is read)."""
-    paths = [file_uri(uri, p) for p in actions["path"].to_list()]
-    footers = st.read_footers(paths, cfg)
+    files = [
+        (file_uri(uri, p), size)
+        for p, size in zip(actions["path"].to_list(), actions["size_bytes"].to_list(), strict=True)
+    ]
+    footers = st.read_footers(files, cfg)
     rename = {raw: _logical(raw, names) for f in footers for raw in f.columns}
     st.fold_footers(footers, prof, rename)
     return footers
