@@ -28,6 +28,22 @@ QUERIES = [
        SELECT b.o_custkey, count(*) AS lines, sum(l.l_quantity) AS qty
        FROM big AS b JOIN tpch.lineitem AS l ON l.l_orderkey = b.o_orderkey
        GROUP BY b.o_custkey ORDER BY qty DESC, b.o_custkey LIMIT 10""",
+    # WHERE conjuncts handed to the scan (qualified, OR, NOT, BETWEEN, IN) and the ones kept
+    # for Daft's SQL alone (a cast column, a subquery, a table read twice)
+    """SELECT count(*) AS n, sum(l.l_quantity) AS qty FROM tpch.lineitem AS l
+       WHERE l.l_shipdate BETWEEN DATE '1995-01-01' AND '1995-06-30'
+         AND (l.l_returnflag = 'R' OR NOT l_linestatus IN ('O'))
+         AND CAST(l_quantity AS DOUBLE) > 10.5 AND l_comment IS NOT NULL""",
+    """SELECT count(*) AS n FROM tpch.orders
+       WHERE o_orderdate < DATE '1993-01-01' OR o_orderpriority = '1-URGENT'""",
+    "SELECT count(*) AS n FROM tpch.orders WHERE o_orderdate < DATE '1993-01-01'",
+    """SELECT o_orderpriority, count(*) AS n FROM tpch.orders
+       WHERE o_orderdate >= DATE '1996-01-01' AND o_orderkey IN (
+         SELECT l_orderkey FROM tpch.lineitem WHERE l_shipdate > DATE '1998-06-01')
+       GROUP BY o_orderpriority ORDER BY o_orderpriority""",
+    """SELECT count(*) AS n FROM tpch.orders AS a JOIN tpch.orders AS b
+       ON a.o_custkey = b.o_custkey
+       WHERE a.o_orderdate < DATE '1992-03-01' AND b.o_orderdate < DATE '1992-03-01'""",
 ]
 
 
@@ -37,7 +53,9 @@ def rows(frame: Any) -> pl.DataFrame:
     return df
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=["q6", "q1", "join"])
+@pytest.mark.parametrize(
+    "query", QUERIES, ids=["q6", "q1", "join", "pushed", "or", "one", "subquery", "self-join"]
+)
 def test_queries_equal_the_polars_engine(demo_catalog: Catalog, query: str) -> None:
     got = rows(demo_catalog.sql(query, engine="daft"))
     want = demo_catalog.sql(query).collect()
@@ -88,3 +106,19 @@ def test_cli_query_on_the_daft_engine(demo_lake: Path, ray_cluster: Any) -> None
     )  # fmt: skip
     assert refused.returncode == 2
     assert "--engine daft" in refused.stderr
+
+
+def test_plain_where_conjuncts_reach_the_scan_as_typed_literals(demo_catalog: Catalog) -> None:
+    """Daft's SQL planner keeps ``DATE '...'`` as a cast of a string; the plain conjuncts of a
+    single-table WHERE are also handed to the scan, typed, so it can skip data by them."""
+    import io
+
+    frame = demo_catalog.sql(
+        """SELECT count(*) AS n FROM tpch.lineitem AS l
+           WHERE l.l_shipdate >= DATE '1995-01-01' AND CAST(l_quantity AS DOUBLE) > 1""",
+        engine="daft",
+    )
+    plan = io.StringIO()
+    frame.explain(show_all=True, file=plan)
+    scan = plan.getvalue().split("== Optimized Logical Plan ==")[1]
+    assert "col(l_shipdate) >= lit(1995-01-01)" in scan, scan

@@ -79,6 +79,16 @@ def bind_sql(text: str, schema: pl.Schema | None, where: str) -> Predicate:
     return PolarsExpr(expr, roots, text)
 
 
+def plain_predicate(node: exp.Expr, schema: pl.Schema) -> Predicate | None:
+    """``node`` (a checked SQL expression) as a tree predicate over ``schema``'s bare columns,
+    or ``None`` where it is not one (functions or casts of columns, qualified or unknown
+    columns, subqueries): what part of a query's ``WHERE`` a scan can take."""
+    try:
+        return _Translator(schema, "").predicate(node, negate=False)
+    except (_Untranslatable, InvalidFilterError):
+        return None
+
+
 def _cannot(text: str, where: str, reason: str) -> str:
     shown = text if len(text) <= 200 else text[:197] + "..."
     return (

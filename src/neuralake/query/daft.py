@@ -124,9 +124,19 @@ def run_sql(catalog: Catalog, query: str) -> daft.DataFrame:
     names = {q: f"__neuralake_{i}" for i, q in enumerate(frames)}
     try:
         query_tree = tree.expression if isinstance(tree, exp.Command) else tree
-        for scope in traverse_scope(query_tree):
-            for node in [s for s in scope.sources.values() if isinstance(s, exp.Table)]:
+        scopes = traverse_scope(query_tree)
+        read = [
+            tables[".".join(p.name.lower() for p in node.parts)]
+            for scope in scopes
+            for node in scope.sources.values()
+            if isinstance(node, exp.Table)
+        ]
+        for scope in scopes:
+            sources = list(scope.sources.values())
+            for node in [s for s in sources if isinstance(s, exp.Table)]:
                 q = tables[".".join(p.name.lower() for p in node.parts)]
+                if len(sources) == 1 and read.count(q) == 1:
+                    frames[q] = _pushed_down(frames[q], scope.expression, node)
                 bindings[names[q]] = frames[q]
                 alias = node.alias or node.name
                 node.replace(
@@ -145,6 +155,34 @@ def run_sql(catalog: Catalog, query: str) -> daft.DataFrame:
         raise
     except Exception as exc:  # Daft raises its own errors for unknown columns and types
         raise SQLError(f"Cannot run SQL query on the Daft engine: {exc}") from exc
+
+
+def _pushed_down(frame: daft.DataFrame, select: exp.Expr, table: exp.Table) -> daft.DataFrame:
+    """``frame`` filtered by the plain conjuncts of ``select``'s ``WHERE`` (``table`` being its
+    only source), as typed literals: Daft's SQL planner keeps ``DATE '...'`` as a cast of a
+    string, which its scan does not skip data with (TPC-H Q6 283 ms, 110 ms with this). The
+    ``WHERE`` itself stays in the query; a table read twice is left alone (one frame)."""
+    from neuralake.predicate.daft import ToDaft
+    from neuralake.predicate.sqlparse import plain_predicate
+    from neuralake.predicate.tree import and_
+    from neuralake.tables.daft import polars_schema
+
+    where = select.args.get("where") if isinstance(select, exp.Select) else None
+    if where is None:
+        return frame
+    schema, alias = polars_schema(frame), table.alias_or_name
+    found = []
+    # flatten() splits a chain of the root's own class: only an AND chain is conjuncts
+    conjuncts = where.this.flatten() if isinstance(where.this, exp.And) else [where.this]
+    for conjunct in conjuncts:
+        bare = conjunct.copy()
+        for column in bare.find_all(exp.Column):
+            if column.table == alias:
+                column.set("table", None)
+        pred = plain_predicate(bare, schema)
+        if pred is not None:
+            found.append(pred)
+    return frame.where(and_(*found).accept(ToDaft())) if found else frame
 
 
 def _bare_names(select: exp.Select) -> None:
