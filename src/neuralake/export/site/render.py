@@ -1,4 +1,4 @@
-"""Table pages rendered (in spawned worker processes for large catalogs), reusing the pages of
+"""Table pages rendered (in forked worker processes for large catalogs), reusing the pages of
 the last build that did not change.
 
 The main process plans every catalog (slugs, references, lineage), then forks the workers, so
