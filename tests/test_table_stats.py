@@ -234,3 +234,18 @@ def test_s3_stats_from_footers_and_log(s3_backend: Any) -> None:
         i = stats.columns[0]
         assert (i.name, i.min, i.max, i.null_count) == ("i", 1, 7, 1)
     assert [c.column for c in delta.schema_history()] == ["i", "p"]
+
+
+def test_footer_reads_use_the_listed_size_and_refuse_embedded_credentials(tmp_path: Path) -> None:
+    from neuralake.errors import StorageError
+    from neuralake.storage import StorageConfig
+    from neuralake.tables import stats as st
+
+    path = tmp_path / "f.parquet"
+    pl.DataFrame({"a": [1, None, 3]}).write_parquet(path)
+    (footer,) = st.read_footers([(str(path), path.stat().st_size)], StorageConfig())
+    assert (footer.rows, footer.columns["a"]) == (3, (1, 3, 1))
+    files = [("s3://bucket/a.parquet", 10), ("s3://key:hunter2@bucket/f.parquet", 10)]
+    with pytest.raises(StorageError, match="embeds credentials") as err:
+        st.read_footers(files, StorageConfig())
+    assert "hunter2" not in str(err.value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from neuralake.errors import StorageError
-from neuralake.storage import arrow_filesystem, arrow_path, is_remote
+from neuralake.storage import arrow_filesystem, arrow_path, has_embedded_credentials, is_remote
 from neuralake.tables.facts import ColumnProfile, json_scalar
 
 if TYPE_CHECKING:
@@ -152,16 +152,21 @@ def read_footers(files: Sequence[tuple[str, int | None]], storage: StorageConfig
     :data:`FOOTER_THREADS` threads over one filesystem (one connection pool) per scheme."""
     if not files:
         return []
-    filesystems: dict[bool, pafs.FileSystem] = {}
+    filesystems: dict[str, pafs.FileSystem] = {}
     for uri, _ in files:
-        if is_remote(uri) not in filesystems:
-            filesystems[is_remote(uri)] = arrow_filesystem(uri, storage)[0]
+        scheme = _scheme(uri)
+        if scheme not in filesystems or has_embedded_credentials(uri):  # the latter raises
+            filesystems[scheme] = arrow_filesystem(uri, storage)[0]
 
     def read(file: tuple[str, int | None]) -> Footer:
-        return read_footer(filesystems[is_remote(file[0])], file[0], file[1], storage)
+        return read_footer(filesystems[_scheme(file[0])], file[0], file[1], storage)
 
     with ThreadPoolExecutor(max_workers=min(FOOTER_THREADS, len(files))) as pool:
         return list(pool.map(read, files))
+
+
+def _scheme(uri: str) -> str:
+    return uri.partition("://")[0] if is_remote(uri) else ""
 
 
 def fold_footers(
