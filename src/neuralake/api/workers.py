@@ -148,7 +148,10 @@ class WorkerPool:
     # -- queries ---------------------------------------------------------------------------
 
     async def run(self, job: Job) -> Reply:
-        """Run ``job`` in a free worker (waiting for one within the timeout)."""
+        """Run ``job`` in a free worker: waiting for one at most the timeout (then 503), and
+        running at most the timeout (then 504 and the worker is killed). The two are separate
+        so a query that waited for a worker, e.g. one reloading the catalog after a crash, is
+        never killed for time it did not run."""
         if self._admitted >= self.size + self.max_queued:
             return Reply.error(429, "busy", "Too many queries at once; retry shortly.")
         self._admitted += 1
@@ -159,19 +162,17 @@ class WorkerPool:
 
     async def _run(self, job: Job) -> Reply:
         timeout = self.limits.timeout
-        started = time.monotonic()
         try:
             worker = await asyncio.wait_for(self._free_worker(), timeout)
         except TimeoutError:
             return Reply.error(503, "busy", "No query worker became free in time; retry.")
         loop = asyncio.get_running_loop()
-        left = max(0.1, timeout - (time.monotonic() - started))
         try:
             worker.job_rss = _rss(worker.pid)
             worker.busy = True
             worker.conn.send(job)
             reply: Reply = await asyncio.wait_for(
-                loop.run_in_executor(self._threads, worker.conn.recv), left
+                loop.run_in_executor(self._threads, worker.conn.recv), timeout
             )
         except TimeoutError:
             self._replace(worker)
