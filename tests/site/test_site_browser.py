@@ -39,10 +39,13 @@ def search(page: Page, text: str) -> list[str]:
 
 
 def results(page: Page) -> list[str]:
-    page.wait_for_timeout(200)  # let the last debounced search settle
     expect(page.locator("#search-panel")).to_be_visible()
-    # Full-text search runs in a worker; on a loaded 2-core machine it can take a few seconds.
-    expect(page.locator("#search-status")).to_have_text(FOUND, timeout=15_000)
+    # The status is about the query in the box only once the panel names it (an earlier
+    # prefix's "No tables match" would otherwise pass). Full-text search runs in a worker; on a
+    # loaded 2-core machine it can take a few seconds.
+    query = page.input_value("#q").strip()
+    expect(page.locator("#search-panel")).to_have_attribute("data-answered", query, timeout=15_000)
+    expect(page.locator("#search-status")).to_have_text(FOUND)
     status = page.locator("#search-status").inner_text()
     if not status.startswith("No"):
         expect(page.locator("#search-results li").first).to_be_visible()

@@ -282,6 +282,7 @@
     var q = input.value.trim();
     var filters = activeFilters();
     var mySeq = ++seq;
+    panel.removeAttribute("data-answered");
     var main = document.getElementById("main");
     if (main.hasAttribute("data-search-page")) {
       var url = new URL(location.href);
@@ -320,10 +321,12 @@
       total = res.count; shown = 0;
       var n = Math.max(total, nameCount);
       status.textContent = n ? countText(n) : "No tables match" + (q ? " “" + q + "”" : "") + ".";
+      panel.setAttribute("data-answered", q);  /* which query the status is about */
       return showMore();
     }).catch(function (err) {
       if (mySeq !== seq || err.cancelled) return;
       status.textContent = "Search is unavailable (" + err.message + "). Serve the site over HTTP.";
+      panel.setAttribute("data-answered", q);
     });
   }
   function loadFilters() {
