@@ -126,7 +126,7 @@ def run_sql(catalog: Catalog, query: str) -> daft.DataFrame:
         query_tree = tree.expression if isinstance(tree, exp.Command) else tree
         scopes = traverse_scope(query_tree)
         read = [
-            tables[".".join(p.name.lower() for p in node.parts)]
+            tables[_sql_name(node)]
             for scope in scopes
             for node in scope.sources.values()
             if isinstance(node, exp.Table)
@@ -134,7 +134,7 @@ def run_sql(catalog: Catalog, query: str) -> daft.DataFrame:
         for scope in scopes:
             sources = list(scope.sources.values())
             for node in [s for s in sources if isinstance(s, exp.Table)]:
-                q = tables[".".join(p.name.lower() for p in node.parts)]
+                q = tables[_sql_name(node)]
                 if len(sources) == 1 and read.count(q) == 1:
                     frames[q] = _pushed_down(frames[q], scope.expression, node)
                 bindings[names[q]] = frames[q]
@@ -155,6 +155,11 @@ def run_sql(catalog: Catalog, query: str) -> daft.DataFrame:
         raise
     except Exception as exc:  # Daft raises its own errors for unknown columns and types
         raise SQLError(f"Cannot run SQL query on the Daft engine: {exc}") from exc
+
+
+def _sql_name(table: exp.Table) -> str:
+    """The key of ``table`` in :func:`~neuralake.query.sql.prepare`'s ``{SQL name: table}``."""
+    return ".".join(p.name.lower() for p in table.parts)
 
 
 def _pushed_down(frame: daft.DataFrame, select: exp.Expr, table: exp.Table) -> daft.DataFrame:
