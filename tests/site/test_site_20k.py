@@ -55,9 +55,9 @@ def test_every_kind_of_query_finds_its_table(
     big_site: Path, serve_dir: Callable, new_page: Callable
 ) -> None:
     html = table_page(big_site, 4321).read_text()
-    name = re.search(r'data-pagefind-meta="title">([^<]+)<', html)[1]  # type: ignore[index]
-    owner = re.search(r"Owner (team-\d+)\.", html)[1]  # type: ignore[index]
-    tag = re.search(r"Tags (tag\d+),", html)[1]  # type: ignore[index]
+    name = re.search(r"<h1>([^<]+)</h1>", html)[1]  # type: ignore[index]
+    owner = re.search(r"<dt>Owner</dt><dd>(team-\d+)</dd>", html)[1]  # type: ignore[index]
+    tag = re.search(r'<span class="tag">(tag\d+)</span>', html)[1]  # type: ignore[index]
     first = name.split("_")[0]
     page = new_page()
     page.goto(serve_dir(big_site))

@@ -17,7 +17,7 @@ import pytest
 from neuralake import Catalog, Database, FunctionTable, ParquetTable
 from neuralake.export.site import build_site, markup
 from neuralake.export.site.builder import show_location
-from neuralake.export.site.search import StreamingIndexer
+from neuralake.export.site.terms import SearchDoc, page_keys, read_docs, terms
 
 
 @pytest.mark.parametrize("text", ["o_orderkey", "Brand#13", "snake_case_name", "a*b"])
@@ -46,7 +46,7 @@ def test_summary_characters_in_built_pages(tmp_path: Path) -> None:
     assert want in (out / "c/tpch/index.html").read_text()  # database listing
     page = (out / "c/tpch/orders.html").read_text()
     assert f'<meta name="description" content="{want}">' in page
-    assert f"<p hidden>{want}</p>" in page  # what search indexes and excerpts
+    assert read_docs(out)["c/tpch/orders.html"].text == want  # what search indexes and excerpts
 
 
 def test_deprecation_banner_renders_markdown_and_links(sample_site: Path) -> None:
@@ -87,100 +87,65 @@ def test_column_references_link_both_ways(sample_site: Path) -> None:
     assert "Referenced by" not in re.sub(r'<tr id="col-o_custkey">.*?</tr>', "", orders)
 
 
-class _Indexed(HTMLParser):
-    """What Pagefind takes from a page: text outside ``data-pagefind-ignore`` elements (with
-    its weight), and every filter value and meta (those are read inside ignored elements too)."""
+class _Shown(HTMLParser):
+    """The words a page shows (text outside ``hidden`` elements)."""
 
     VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "source", "wbr"})
 
     def __init__(self) -> None:
         super().__init__()
-        # Per open element: (ignored, weight, filter name), inherited from the parent.
-        self.stack: list[tuple[bool, str | None, str | None]] = []
-        self.text: list[tuple[str | None, str]] = []
-        self.facts: list[tuple[str, str]] = []
-        self.body: int | None = None  # depth of the data-pagefind-body element while inside
+        self.hidden: list[bool] = []
+        self.words: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if "data-pagefind-body" in a:
-            self.body = len(self.stack)
-        ignored, weight, name = self.stack[-1] if self.stack else (False, None, None)
-        if "data-pagefind-meta" in a:
-            self.facts.append(("meta", a["data-pagefind-meta"] or ""))
         if tag not in self.VOID:
-            self.stack.append((ignored or "data-pagefind-ignore" in a,
-                               a.get("data-pagefind-weight", weight),
-                               a.get("data-pagefind-filter", name)))  # fmt: skip
+            inside = bool(self.hidden and self.hidden[-1])
+            self.hidden.append(inside or "hidden" in dict(attrs))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in self.VOID and self.stack:
-            self.stack.pop()
-            if self.body is not None and len(self.stack) <= self.body:
-                self.body = None
+        if tag not in self.VOID and self.hidden:
+            self.hidden.pop()
 
     def handle_data(self, data: str) -> None:
-        if self.body is None or not self.stack or not data.strip():
-            return
-        ignored, weight, name = self.stack[-1]
-        if name is not None:
-            self.facts.append((f"filter {name}", data.strip()))
-        if not ignored:
-            self.text.append((weight, " ".join(data.split())))
+        if not (self.hidden and self.hidden[-1]):
+            self.words.update(terms(data))
 
 
-def _indexed(html: str) -> tuple[list[tuple[str | None, str]], list[tuple[str, str]]]:
-    parser = _Indexed()
+def _shown(html: str) -> set[str]:
+    parser = _Shown()
     parser.feed(html)
-    assert parser.text, "no indexed text"
-    return parser.text, parser.facts
+    return parser.words
 
 
 @pytest.fixture(scope="module")
-def fed(
-    sample_catalog: Catalog, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, dict[str, str]]:
-    """A build of the sample catalog, and the documents its search index was fed (by URL)."""
-    documents: dict[str, str] = {}
-    real = StreamingIndexer.add
-
-    def add(self: StreamingIndexer, url: str, part: str) -> None:
-        documents[url] = part
-        real(self, url, part)
-
-    out = tmp_path_factory.mktemp("fed") / "site"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(StreamingIndexer, "add", add)
-        build_site([(sample_catalog, None)], out, progress=False)
-    return out, documents
+def docs(sample_site: Path) -> dict[str, SearchDoc]:
+    """The search documents of the sample site, read back from its index, by page URL."""
+    return read_docs(sample_site)
 
 
-def test_search_indexes_column_docs_without_metadata_jumble(
-    fed: tuple[Path, dict[str, str]],
+def test_search_indexes_column_docs_without_metadata_jumble(docs: dict[str, SearchDoc]) -> None:
+    doc = docs["sample/sales/customers.html"]
+    assert "c_region Sales region; EU includes Germany" in doc.text
+    assert doc.owner == "crm-team"
+    assert "crm-team" not in doc.text  # labels are their own field, not text
+    assert "c_region" in doc.columns
+
+
+def test_the_search_document_indexes_what_the_page_shows(
+    sample_site: Path, docs: dict[str, SearchDoc]
 ) -> None:
-    _, documents = fed
-    part = documents["/sample/sales/customers.html"]
-    # Everything that is neither ignored nor inside an ignored element is indexed text.
-    assert "EU includes Germany" in part
-    assert re.search(r"<td>Sales region; EU includes Germany</td>", part)
-    assert '<p class="sub" data-pagefind-ignore>' in part
-    assert "Owner crm-team." in part
-    assert "crm-team" in part
-
-
-def test_the_search_document_indexes_what_the_page_shows(fed: tuple[Path, dict[str, str]]) -> None:
-    """Pagefind reads a small document per table; it must hold the same indexed text, weights,
-    filters and meta as the page (which the command-line fallback indexes), and nothing more."""
-    out, documents = fed
-    assert len(documents) == 4
-    for url, document in documents.items():
-        page = (out / url.lstrip("/")).read_text(encoding="utf-8")
-        assert _indexed(document) == _indexed(page), url
-        assert len(document) < len(page) / 2
-    deprecated = _indexed(documents["/sample/ref/currencies.html"])
-    assert (None, "Deprecated.") in deprecated[0]
-    assert ("meta", "deprecated:yes") in deprecated[1]
-    assert ("filter tag", "fx") in deprecated[1]
+    """Every word the index holds of a table is a word its page shows, and nothing more."""
+    assert len(docs) == 4
+    for url, doc in docs.items():
+        page = (sample_site / url).read_text(encoding="utf-8")
+        shown = _shown(page)
+        indexed = set(page_keys(doc))
+        assert indexed <= shown, (url, sorted(indexed - shown))
+        assert f">{doc.name}</h1>" in page
+    currencies = docs["sample/ref/currencies.html"]
+    assert currencies.deprecated
+    assert "fx" in currencies.tags
+    assert not docs["sample/sales/orders.html"].deprecated
 
 
 def test_location_shown_relative_to_the_project(tmp_path: Path,

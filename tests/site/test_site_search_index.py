@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-import pytest
 from playwright.sync_api import expect
 from test_site_browser import results, search
 
@@ -118,21 +117,3 @@ def test_names_rank_first_and_deprecated_last(
     assert page.locator("#search-results li.r-name").count() == 3
     assert results(page)[0] == "ledger"
     assert page.errors == []
-
-
-def test_settle_waits_for_files_written_in_the_background(tmp_path: Path) -> None:
-    import threading
-
-    from neuralake.export.site.search import SearchIndexError, settle
-
-    (tmp_path / "done.pf_meta").write_bytes(b"\x1f\x8b ready")
-    late = tmp_path / "wasm.unknown.pagefind"
-    late.write_bytes(b"")  # created, not yet written: what Pagefind leaves when it exits early
-    writer = threading.Timer(0.3, lambda: late.write_bytes(b"\x1f\x8b written"))
-    writer.start()
-    settle(tmp_path, timeout=10)
-    writer.join()
-    assert late.read_bytes() == b"\x1f\x8b written"
-    late.write_bytes(b"")
-    with pytest.raises(SearchIndexError, match="did not finish writing"):
-        settle(tmp_path, timeout=0.3)

@@ -9,7 +9,6 @@ same storage state → byte-identical files.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import shutil
 import time
@@ -21,7 +20,7 @@ from types import SimpleNamespace as NS
 from typing import TYPE_CHECKING, Any
 
 from neuralake.errors import NeuralakeError
-from neuralake.export.site import common, search, sizes
+from neuralake.export.site import sizes, terms
 from neuralake.export.site.names import NameIndex
 from neuralake.export.site.pages import (
     Plan,
@@ -48,8 +47,6 @@ if TYPE_CHECKING:
     from neuralake.catalog import Catalog
 
 __all__ = ["SiteBuildError", "SiteReport", "build_site", "project_root", "show_location"]
-
-logger = logging.getLogger("neuralake")
 
 MARKER = ".neuralake-site"
 ASSETS = ("site.css", "site.js", "search-worker.js")
@@ -98,11 +95,10 @@ def _sized(tables: list[NS]) -> list[NS]:
 
 
 class _Builder:
-    def __init__(self, tmp: Path, site_title: str, indexer: search.StreamingIndexer | None) -> None:
+    def __init__(self, tmp: Path, site_title: str) -> None:
         self.tmp = tmp
         self.names = NameIndex()
-        self.common = common.CommonWords()
-        self.indexer = indexer
+        self.terms = terms.TermIndex()
         self.site_title = site_title
         env = environment()
         self.t_db = env.get_template("database.html")
@@ -114,10 +110,9 @@ class _Builder:
         self.rendered = 0
         self.manifest: dict[str, list[Any]] = {}
         self.search_hash = hashlib.sha256()
-        # Pages to index at the end, in page order, with their plan and table index: a kept page
-        # has no search document until the index turns out to change after all.
-        self.deferred: list[tuple[PageRow, Plan, int]] = []
-        self.lost = False  # the service died while pages were streamed to it
+        # Kept pages (page number, plan, table index): their search documents come from the
+        # last build's index, and only if the index has to change.
+        self.deferred: list[tuple[int, Plan, int]] = []
 
     def write(self, rel: str, html: str) -> None:
         with open(self.tmp / rel, "w", encoding="utf-8", newline="\n") as fh:
@@ -134,11 +129,9 @@ class _Builder:
                 self.manifest[rel] = [row.key, row.search, row.excerpt, list(row.failed)]
             self.search_hash.update(f"{rel}\0{row.search}\n".encode())
             self.failed.extend(row.failed)
-            if self.indexer is not None and row.document is not None and row.words is not None:
-                self.common.add("/" + rel, row.words)
-                self._index(rel, row.document)
-            else:
-                self.deferred.append((row, plan, k))
+            page = self.terms.add(rel, row.doc)
+            if row.doc is None:
+                self.deferred.append((page, plan, k))
             self.names.add(row.name, row.database, rel, row.type, row.deprecated, cat_index)
             if row.error:
                 qualified = f"{row.database}.{row.name}"
@@ -158,7 +151,7 @@ class _Builder:
         for db in dbs.values():
             self.write(
                 f"{cslug}/{db.slug}/index.html",
-                self.t_db.render(root="../../", site_title=self.site_title, indexed=False,
+                self.t_db.render(root="../../", site_title=self.site_title,
                                  catalog=plan.catalog, db=db.name, tables=db.tables,
                                  sizes=_sized(db.tables)),
             )  # fmt: skip
@@ -177,72 +170,37 @@ class _Builder:
         return {"name": plan.catalog, "slug": cslug, "databases": summaries,
                 "tables": sum(d["tables"] for d in summaries)}  # fmt: skip
 
-    def _index(self, rel: str, part: str) -> None:
-        assert self.indexer is not None
-        try:
-            self.indexer.add("/" + rel, part)
-        except OSError as exc:  # the service died: index the written files at the end instead
-            logger.warning("Pagefind service stopped (%s); will index the written pages", exc)
-            self.indexer.close()
-            self.indexer = None
-            self.lost = True
-
     def finish_search(self, previous: Previous | None) -> bool:
-        """Write the Pagefind bundle (streamed if possible, else by indexing the written files).
-
-        Returns ``True`` if the last build's bundle was kept: Pagefind cannot update an index,
-        but when every page's indexed part is unchanged the old bundle is what it would write.
-        """
-        digest = self.search_hash.hexdigest()
-        if previous is not None and previous.search == digest:
+        """Write the search index; returns ``True`` if the last build's was kept (no page's
+        indexed text changed, so it is what this build would write)."""
+        kept = (terms.TERMS, terms.DOCS)
+        if previous is not None and previous.search == self.search_hash.hexdigest():
             try:
-                for kept in ("pagefind", common.DIR):
-                    shutil.copytree(previous.out / kept, self.tmp / kept, copy_function=os.link)
-            except OSError:
-                for kept in ("pagefind", common.DIR):
-                    shutil.rmtree(self.tmp / kept, ignore_errors=True)
-            else:
-                if self.indexer is not None:
-                    self.indexer.close()
+                for folder in kept:
+                    shutil.copytree(previous.out / folder, self.tmp / folder, copy_function=os.link)
                 return True
-        documents = []
-        for row, plan, k in self.deferred:  # a rebuild, or the service did not start
-            document, words = row.document, row.words
-            if document is None or words is None:
-                document, words = search_parts(plan, plan.tables[k])
-            self.common.add("/" + row.rel, words)
-            documents.append((row.rel, document))
-        if self.indexer is None and documents and not self.lost:
-            self.indexer = _start_indexer()
-            for rel, document in documents:
-                if self.indexer is None:
-                    break
-                self._index(rel, document)
-        if self.indexer is not None:
-            try:
-                self.indexer.finish(self.tmp / "pagefind")
-                self.common.write(self.tmp)
-                return False
-            except (search.SearchIndexError, OSError) as exc:
-                logger.warning(
-                    "Pagefind service failed (%s); indexing the written pages instead", exc
-                )
-                shutil.rmtree(self.tmp / "pagefind", ignore_errors=True)
-        search.build_index(self.tmp)
-        self.common.write(self.tmp)  # lists no word if the bundle numbers pages differently
+            except OSError:
+                for folder in kept:
+                    shutil.rmtree(self.tmp / folder, ignore_errors=True)
+        if self.deferred:
+            old = terms.read_docs(previous.out) if previous is not None else {}
+            for page, plan, k in self.deferred:
+                doc = old.get(self.terms.urls[page])
+                self.terms.fill(page, doc or search_parts(plan, plan.tables[k]))
+        self.terms.write(self.tmp)
         return False
 
     def search_page(self) -> None:
         (self.tmp / "search").mkdir(exist_ok=True)
         self.write("search/index.html",
-                   self.t_search.render(root="../", site_title=self.site_title, indexed=False,
+                   self.t_search.render(root="../", site_title=self.site_title,
                                         search_page=True))  # fmt: skip
 
     def index(self, catalogs: list[dict[str, Any]]) -> None:
         self.write(
             "index.html",
             self.t_index.render(
-                root="", site_title=self.site_title, indexed=False, catalogs=catalogs,
+                root="", site_title=self.site_title, catalogs=catalogs,
                 total=sum(c["tables"] for c in catalogs), failed=self.failed_links[:50],
                 failed_more=max(0, len(self.failed_links) - 50),
             ),
@@ -278,14 +236,6 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         tmp.rename(out)
-
-
-def _start_indexer() -> search.StreamingIndexer | None:
-    try:
-        return search.StreamingIndexer()
-    except (search.SearchIndexError, OSError) as exc:
-        logger.warning("Cannot start the Pagefind service (%s); indexing files instead", exc)
-        return None
 
 
 def _plan(tmp: Path, catalog: Catalog, reference: str | None, cslug: str,
@@ -345,19 +295,14 @@ def build_site(
     title = catalogs[0][0].name if len(catalogs) == 1 else "Data catalog"
     options = {"sources": Sources(repo_url), "site_title": title, "multi": len(catalogs) > 1,
                "api_url": api_url, "preview_rows": preview_rows}  # fmt: skip
-    indexer = None
     builder: _Builder | None = None
     try:
         planned = [_plan(tmp, cat, ref, slug, options)
                    for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)]  # fmt: skip
-        # A full build streams pages to Pagefind while rendering; a rebuild indexes at the end
-        # and only if some indexed text changed (Pagefind cannot update an existing index).
-        stream = previous is None
         renderer = Renderer([p for p, _ in planned], tmp, previous,
                             workers=worker_count(workers, total, preview_rows))  # fmt: skip
         with renderer:
-            indexer = _start_indexer() if stream else None
-            builder = _Builder(tmp, title, indexer)
+            builder = _Builder(tmp, title)
             summaries = [builder.catalog(plan, dbs, renderer.rows(i), bar)
                          for i, (plan, dbs) in enumerate(planned)]  # fmt: skip
         builder.index(summaries)
@@ -369,17 +314,10 @@ def build_site(
         (tmp / MARKER).write_text("neuralake static catalog site\n", encoding="utf-8")
         bar.stage("Indexing for search")
         builder.names.write(tmp)
-        try:
-            search_reused = builder.finish_search(previous)
-        except search.SearchIndexError as exc:
-            raise SiteBuildError(str(exc)) from exc
+        search_reused = builder.finish_search(previous)
         write_manifest(tmp, builder.manifest, builder.search_hash.hexdigest())
         _swap_into_place(tmp, out)
     except BaseException:
-        if indexer is not None:
-            indexer.close()
-        if builder is not None and builder.indexer is not None and builder.indexer is not indexer:
-            builder.indexer.close()  # started at the end of a rebuild
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:

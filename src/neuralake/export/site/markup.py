@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from html import unescape
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -140,6 +141,13 @@ def plain_text(text: str | None, limit: int = 600) -> str:
 
 _REF = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(?![\w.])")
 _HTML_TOKEN = re.compile(r"(<[^>]*>)")
+
+
+def html_text(fragment: str) -> str:
+    """Plain text of a small rendered HTML fragment (a column doc, a deprecation note)."""
+    if not fragment:
+        return ""
+    return _SPACE.sub(" ", unescape(_TAG.sub(" ", str(fragment)))).strip()
 
 
 def references(text: str | None) -> list[tuple[str, str, str | None]]:

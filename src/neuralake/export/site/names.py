@@ -1,7 +1,7 @@
 """A small prebuilt prefix index of table names, so name hits show before full-text search.
 
-Pagefind ranks every page that contains a query word, which takes seconds when a common word
-matches tens of thousands of tables. Names are what people type most, so the builder also writes
+Names are what people type most, and a name match should lead even when the full-text index
+(:mod:`~.terms`) finds thousands of pages with the word, so the builder also writes
 ``search/names/<key>.json`` shards: every table is filed under each *token* of its name (the
 whole lower-cased name and its parts split on punctuation, e.g. ``revenue_type_000689`` →
 ``revenue_type_000689``, ``revenue``, ``type``; number-only parts are skipped) by the token's

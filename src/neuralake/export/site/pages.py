@@ -29,6 +29,7 @@ from neuralake.export.site.graph import lineage_view
 from neuralake.export.site.refs import Refs, column_anchor
 from neuralake.export.site.sizes import human_bytes
 from neuralake.export.site.snippets import table_snippets
+from neuralake.export.site.terms import SearchDoc
 from neuralake.storage import redact_uri
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ if TYPE_CHECKING:
     from neuralake.tables.base import Table
 
 HISTORY_LIMIT = 10
-#: Pagefind weights of a table's name, column names and owner; deprecated tables get the low ones
-#: so they rank below current tables.
-WEIGHTS = NS(name=10, column=6, owner=4)
-DEPRECATED_WEIGHTS = NS(name=2, column=1, owner=1)
 _HERE = Path(__file__).parent
 
 
@@ -241,7 +238,7 @@ def _columns(plan: Plan, entry: TableEntry) -> list[NS]:
 
 
 def _shared(plan: Plan, entry: TableEntry, columns: list[NS]) -> dict[str, Any]:
-    """Template values the page and its search document both show."""
+    """Template values of the page (its search document is made from the same ones)."""
     meta = entry.metadata
     deprecated = markup.markdown_inline(meta.deprecated)
     return {
@@ -249,27 +246,31 @@ def _shared(plan: Plan, entry: TableEntry, columns: list[NS]) -> dict[str, Any]:
         "catalog": plan.catalog,
         "multi": plan.multi,
         "columns": columns,
-        "columns_meta": " ".join(c.name for c in columns),
         "deprecated": markup.link_references(deprecated, plan.refs.href),
         "search_text": markup.plain_text(meta.description),
-        "w": DEPRECATED_WEIGHTS if meta.deprecated else WEIGHTS,
     }
 
 
-def search_document(plan: Plan, entry: TableEntry) -> str:
-    """What the search index reads of the table's page (``search_doc.html``): a tenth of the
-    page, so the indexer parses only what it indexes."""
-    return _document(_shared(plan, entry, _columns(plan, entry)))
+def _search_doc(shared: dict[str, Any]) -> SearchDoc:
+    meta = shared["t"]
+    text = [shared["search_text"], markup.html_text(shared["deprecated"])]
+    text += [f"{c.name} {markup.html_text(c.doc)}" for c in shared["columns"] if c.doc]
+    return SearchDoc(
+        name=meta.name, database=meta.database, type=meta.type, catalog=shared["catalog"],
+        deprecated=bool(meta.deprecated), owner=meta.owner, tags=tuple(meta.tags),
+        columns=tuple(c.name for c in shared["columns"]), text=" ".join(t for t in text if t),
+    )  # fmt: skip
 
 
-def _document(shared: dict[str, Any]) -> str:
-    return environment().get_template("search_doc.html").render(shared)
+def search_doc(plan: Plan, entry: TableEntry) -> SearchDoc:
+    """What the search index holds of the table's page (:class:`~.terms.SearchDoc`)."""
+    return _search_doc(_shared(plan, entry, _columns(plan, entry)))
 
 
 def render_table(
     plan: Plan, table: Declared, entry: TableEntry, preview: Preview | None = None
-) -> tuple[str, str, list[str]]:
-    """The page's HTML, its :func:`search_document` and the problems to report (docs filters
+) -> tuple[str, SearchDoc, list[str]]:
+    """The page's HTML, its :func:`search_doc` and the problems to report (docs filters
     that do not fit the schema). ``preview`` is the :func:`~.preview.read_preview` to show."""
     meta, facts = entry.metadata, entry.facts
     failed: list[str] = []
@@ -312,7 +313,6 @@ def render_table(
             **shared,
             root="../../",
             site_title=plan.site_title,
-            indexed=True,
             error=entry.error,
             reader=facts.reader,
             description=markup.markdown(meta.description),
@@ -330,7 +330,7 @@ def render_table(
             preview=preview,
         )
     )
-    return html, _document(shared), failed
+    return html, _search_doc(shared), failed
 
 
 def _resolved(refs: Refs, text: str | None) -> list[object]:

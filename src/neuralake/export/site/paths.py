@@ -12,7 +12,7 @@ import hashlib
 import re
 
 _SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")  # fullmatch: "$" allows a final "\n"
-RESERVED_ROOT = frozenset({"assets", "pagefind", "search", "index", "index.html", "404.html"})
+RESERVED_ROOT = frozenset({"assets", "search", "index", "index.html", "404.html"})
 
 
 def slug(name: str) -> str:

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from neuralake.export.entry import TableEntry
-from neuralake.export.site import common, markup
+from neuralake.export.site import markup
 from neuralake.export.site.pages import (
     HISTORY_LIMIT,
     Declared,
@@ -32,13 +32,14 @@ from neuralake.export.site.pages import (
     environment,
     page_key,
     render_table,
-    search_document,
+    search_doc,
 )
 from neuralake.export.site.preview import read_preview
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult, Pool
 
+    from neuralake.export.site.terms import SearchDoc
     from neuralake.tables.base import Table
 
 MANIFEST = ".neuralake-build.json"
@@ -67,10 +68,9 @@ class PageRow:
     failed: tuple[str, ...]
     key: str | None
     search: str
-    # What the search index reads (pages.search_document) and its common.page_keys; None for a
-    # kept page: search_parts makes them if the index has to change after all.
-    document: str | None
-    words: dict[str, int] | None
+    # What the search index holds of the page; None for a kept page (the last build's index
+    # has it, or search_parts makes it again if the index has to change).
+    doc: SearchDoc | None
     rendered: bool
 
 
@@ -142,17 +142,17 @@ def _page(job: _Job, plan: Plan, declared: Declared, entry: TableEntry,
     rel = plan.rel(meta.database, meta.name)
     key = page_key(plan, declared, entry)
     old = _reuse(job, rel, key)
-    document = None
+    doc = None
     if old is not None:
         search_hash, excerpt, failed = str(old[1]), str(old[2]), tuple(old[3])
     else:
         preview = None
         if plan.preview_rows and table is not None:
             preview = read_preview(table, plan.preview_rows, unreadable=bool(entry.error))
-        html, document, problems = render_table(plan, declared, entry, preview)
+        html, doc, problems = render_table(plan, declared, entry, preview)
         with open(job.tmp / rel, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
-        search_hash = hashlib.sha256(document.encode("utf-8")).hexdigest()
+        search_hash = hashlib.sha256(doc.digest_text().encode("utf-8")).hexdigest()
         excerpt, failed = markup.excerpt(meta.description), tuple(problems)
     stats = entry.stats
     return PageRow(
@@ -160,15 +160,13 @@ def _page(job: _Job, plan: Plan, declared: Declared, entry: TableEntry,
         tags=tuple(meta.tags), excerpt=excerpt, deprecated=bool(meta.deprecated),
         error=entry.error, rows=stats.rows if stats else None,
         bytes=stats.bytes if stats else None, failed=failed, key=key, search=search_hash,
-        document=document, words=None if document is None else common.page_keys(document),
-        rendered=old is None,
+        doc=doc, rendered=old is None,
     )  # fmt: skip
 
 
-def search_parts(plan: Plan, table: Table) -> tuple[str, dict[str, int]]:
-    """A kept page's search document and word keys (described again, in this process)."""
-    document = search_document(plan, entry_of(table))
-    return document, common.page_keys(document)
+def search_parts(plan: Plan, table: Table) -> SearchDoc:
+    """A kept page's search document (described again, in this process)."""
+    return search_doc(plan, entry_of(table))
 
 
 def _chunk(p: int, described: list[tuple[Declared, TableEntry]]) -> list[PageRow]:
@@ -179,23 +177,21 @@ def _chunk(p: int, described: list[tuple[Declared, TableEntry]]) -> list[PageRow
 
 
 def worker_count(requested: int | None, tables: int, preview_rows: int) -> int:
-    """Renderer processes: as requested, else one core per renderer beside the one Pagefind
-    indexes on (capped at 4) for large catalogs. On two cores that is one: rendering and
-    indexing already fill both, and workers add the cost of sending entries. Previews read
-    data, so pages that show them render in this process."""
+    """Renderer processes: as requested, else one per core (capped at 4) for large catalogs.
+    Previews read data, so pages that show them render in this process."""
     if preview_rows:
         return 1
     if requested is not None:
         return max(1, requested)
     if tables < PARALLEL_FROM:
         return 1
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class Renderer:
     """``with Renderer(...) as r: for row in r.rows(plan_index): ...``
 
-    Enter it before starting any thread (the Pagefind reader): workers are forked on entry.
+    Enter it before starting any thread: workers are forked on entry.
     This process describes every table; with ``workers`` > 1 the forked processes render the
     pages from :class:`~.pages.Declared` and entries sent at most ``2 * workers`` chunks ahead.
     """
@@ -210,8 +206,7 @@ class Renderer:
         global _JOB
         _JOB = self.job
         if self.workers > 1:
-            for name in ("table.html", "search_doc.html"):  # compiled once, before the fork
-                environment().get_template(name)
+            environment().get_template("table.html")  # compiled once, before the fork
             self.pool = multiprocessing.get_context("fork").Pool(self.workers)
         return self
 

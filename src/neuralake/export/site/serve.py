@@ -17,12 +17,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".js": "text/javascript",
         ".mjs": "text/javascript",
-        ".wasm": "application/wasm",
         ".json": "application/json",
-        ".pf_meta": "application/octet-stream",
-        ".pf_index": "application/octet-stream",
-        ".pf_fragment": "application/octet-stream",
-        ".pf_filter": "application/octet-stream",
+        ".gz": "application/gzip",  # the search index, unpacked by assets/search-worker.js
     }
 
     def log_message(self, format: str, *args: object) -> None:  # quiet by default

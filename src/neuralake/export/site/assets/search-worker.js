@@ -1,96 +1,77 @@
-/* neuralake catalog site: runs Pagefind off the page's main thread. Pagefind cannot interrupt its
-   WebAssembly ranking (seconds for a word on tens of thousands of tables), so the page terminates
-   this worker to cancel a search nobody waits for any more and starts a fresh one.
+/* neuralake catalog site: full-text search over the index in search/ (built by
+   neuralake.export.site.terms, whose docstring describes the files), off the page's main thread.
 
-   Words on many pages never reach Pagefind: search/common/<key>.json (built by
-   neuralake.export.site.common) lists the pages of each such word by field, over Pagefind's page
-   numbers. A query made only of those words (or prefixes of them) is ranked here; otherwise
-   Pagefind searches the other words and its results are kept if they hold every common word. */
+   Each query word is looked up in the prefix tree of word keys (at most two small files): the
+   word's own key if it exists, else every key it begins. Pages holding every word rank by the
+   sum of the fields the words are in (name, column, owner/tag, text, deprecated), then by page
+   order; only the records of the results shown are fetched. */
 "use strict";
-var ready = null, results = [], root = null, common = null, pages = null, hashes = null;
+var root = null, index = null, files = {}, results = [], words = [], latest = 0;
 var FIELDS = 5, NONE = 255;
-function load(url) {
-  if (!ready) {
-    root = new URL("../", url).href;
-    ready = import(url).then(function (m) {
-      return Promise.resolve(m.options({ excerptLength: 24, noWorker: true }))
-        .then(function () { return m.init(); }).then(function () { return m; });
-    });
-    common = getJson("search/common/index.json").then(function (ix) { return ix || { n: 0, keys: [] }; });
+/* Same pattern as terms._TERM in Python: words, compound words joined by _ or - kept whole. */
+var TERM = /[\p{L}\p{N}]+(?:[_-][\p{L}\p{N}]+)*/gu;
+var PART = /[\p{L}\p{N}]+/gu;
+
+/* A file of the index, gunzipped here unless the server already did (Content-Encoding). */
+function get(rel) {
+  if (!(rel in files)) {
+    files[rel] = fetch(new URL(rel, root).href).then(function (r) {
+      return r.ok ? r.arrayBuffer() : null;
+    }).then(function (buf) {
+      if (!buf) return null;
+      var bytes = new Uint8Array(buf);
+      if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return JSON.parse(new TextDecoder().decode(bytes));
+      var stream = new Response(buf).body.pipeThrough(new DecompressionStream("gzip"));
+      return new Response(stream).text().then(JSON.parse);
+    }).catch(function () { return null; });
   }
-  return ready;
+  return files[rel];
 }
-function getJson(rel) {
-  return fetch(new URL(rel, root).href).then(function (r) { return r.ok ? r.json() : null; })
-    .catch(function () { return null; });
-}
-function gunzip(response) {
-  return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
-}
-/* Pagefind's files are "pagefind_dcd" + CBOR (ints, strings, arrays), gzipped; decoding the page
-   list here maps result ids to page numbers without another download (HTTP cache). */
-function cbor(bytes) {
-  var pos = 0, text = new TextDecoder();
-  function item() {
-    var head = bytes[pos++], major = head >> 5, info = head & 31, arg = info;
-    if (info >= 24) {
-      var size = 1 << (info - 24); arg = 0;
-      for (var i = 0; i < size; i++) arg = arg * 256 + bytes[pos++];
-    }
-    if (major === 0) return arg;
-    if (major === 1) return -1 - arg;
-    if (major === 2 || major === 3) { var s = bytes.subarray(pos, pos + arg); pos += arg; return major === 3 ? text.decode(s) : s; }
-    if (major === 4) { var out = []; for (var j = 0; j < arg; j++) out.push(item()); return out; }
-    throw new Error("unsupported CBOR");
-  }
-  pos = 12;  /* "pagefind_dcd" */
-  return item();
-}
-function pageList() {
-  if (!pages) {
-    pages = getJson("pagefind/pagefind-entry.json").then(function (entry) {
-      var lang = entry.languages[Object.keys(entry.languages)[0]];
-      return fetch(new URL("pagefind/pagefind." + lang.hash + ".pf_meta", root).href);
-    }).then(gunzip).then(function (buf) {
-      var list = cbor(new Uint8Array(buf))[1];
-      hashes = {};
-      list.forEach(function (p, i) { hashes[p[0]] = i; });
-      return list;
+function load(base) {
+  if (!index) {
+    root = base;
+    index = get("search/terms/index.json.gz").then(function (ix) {
+      if (!ix) throw new Error("the search index could not be loaded");
+      return ix;
     });
   }
-  return pages;
+  return index;
 }
-function fragment(pn) {
-  return pageList().then(function (list) {
-    return fetch(new URL("pagefind/fragment/" + list[pn][0] + ".pf_fragment", root).href);
-  }).then(gunzip).then(function (buf) {
-    return JSON.parse(new TextDecoder().decode(new Uint8Array(buf).subarray(12)));
-  });
-}
-/* Same rule as common.word_key in Python. */
+/* Same rules as terms.word_key and names.shard_file in Python. */
 function wordKey(w) {
   if (w.length > 4 && /ies$/.test(w)) return w.slice(0, -3) + "y";
   if (w.length > 4 && /sses$/.test(w)) return w.slice(0, -2);
   if (w.length > 3 && /s$/.test(w) && !/(ss|us|is)$/.test(w)) return w.slice(0, -1);
   return w;
 }
-function keyFile(key) {
-  if (/^[a-z0-9_-]+$/.test(key)) return "search/common/" + key + ".json";
+function nodeFile(key) {
+  if (/^[a-z0-9_-]+$/.test(key)) return "search/terms/" + key + ".json.gz";
   var hex = "";
   new TextEncoder().encode(key).forEach(function (b) { hex += (b < 16 ? "0" : "") + b.toString(16); });
-  return "search/common/~" + hex + ".json";
+  return "search/terms/~" + hex + ".json.gz";
 }
-/* A word is common if its key is; a prefix of common keys stands for all of them (Pagefind would
-   scan them all); anything else, including compound names like t12345_id, goes to Pagefind. */
-function plan(q, ix) {
-  var out = { common: [], rest: [] };
-  q.toLowerCase().split(/\s+/).filter(Boolean).forEach(function (w) {
-    if (!/^[\p{L}\p{N}]+$/u.test(w)) { out.rest.push(w); return; }
-    var k = wordKey(w);
-    var keys = ix.keys.indexOf(k) >= 0 ? [k] : (w.length >= 2 ? ix.keys.filter(function (c) { return c.indexOf(w) === 0; }) : []);
-    if (keys.length) out.common.push({ word: w, keys: keys }); else out.rest.push(w);
+/* The sets (each [name, column, label, text, deprecated]) a key matches: its own if it exists,
+   else the union of the keys it begins (a split node's "u", or the keys of a leaf). */
+function lookup(ix, key) {
+  var chars = Array.from(key), top = chars.slice(0, 2).join("");
+  if (ix.roots.indexOf(top) < 0) return Promise.resolve([]);
+  return get(nodeFile(top)).then(function (rootNode) {
+    if (!rootNode) return [];
+    var split = {};
+    (rootNode.split || []).forEach(function (k) { split[k] = 1; });
+    var at = top, n = chars.length > 1 ? 2 : 1;
+    while ((at === top ? !!rootNode.u : !!split[at]) && chars.length > n) {
+      n++; at = chars.slice(0, n).join("");
+    }
+    return (at === top ? Promise.resolve(rootNode) : get(nodeFile(at))).then(function (node) {
+      if (!node) return [];
+      var w = node.w || {};
+      if (w[key]) return [w[key]];
+      if (at === key && node.u) return [node.u];
+      return Object.keys(w).filter(function (k) { return k.indexOf(key) === 0; })
+        .map(function (k) { return w[k]; });
+    });
   });
-  return out;
 }
 function decodeSet(text, n, field, into) {
   var raw = atob(text.slice(2)), i;
@@ -106,83 +87,103 @@ function decodeSet(text, n, field, into) {
     at += d + 1; into[at] = Math.min(into[at], field); d = 0; shift = 0;
   }
 }
-/* Best field of each page for one word (NONE where the word is not on the page). */
-function wordFields(entry, n) {
-  return Promise.all(entry.keys.map(function (k) { return getJson(keyFile(k)); })).then(function (files) {
-    var into = new Uint8Array(n).fill(NONE);
-    files.forEach(function (f) {
-      if (f) for (var field = 0; field < FIELDS; field++) decodeSet(f.c[field], n, field, into);
-    });
-    return into;
+/* Best field of each page for one query word (NONE where it is not on the page); a compound
+   word that is no key is matched by its parts, all of them. */
+function wordFields(ix, term) {
+  var low = term.toLowerCase();
+  return lookup(ix, wordKey(low)).then(function (found) {
+    var parts = low.match(PART) || [];
+    if (found.length || parts.length < 2) {
+      var into = new Uint8Array(ix.n).fill(NONE);
+      found.forEach(function (sets) {
+        for (var f = 0; f < FIELDS; f++) decodeSet(sets[f], ix.n, f, into);
+      });
+      return [into];
+    }
+    return Promise.all(parts.map(function (p) { return wordFields(ix, p); }))
+      .then(function (all) { return [].concat.apply([], all); });
   });
 }
-function pagefindResult(r) { return { data: function () { return r.data().then(plain); } }; }
-function commonResult(pn, words) {
-  return { data: function () { return fragment(pn).then(function (d) { return { url: d.url, excerpt: excerpt(d.content, words), meta: d.meta }; }); } };
+function filterMask(ix, filters) {
+  var names = Object.keys(filters || {});
+  if (!names.length) return Promise.resolve(null);
+  return get("search/terms/filters.json.gz").then(function (all) {
+    var mask = new Uint8Array(ix.n);
+    names.forEach(function (name, i) {
+      var hit = all && all[name] && all[name][filters[name]];
+      var one = new Uint8Array(ix.n).fill(NONE);
+      if (hit) decodeSet(hit[1], ix.n, 0, one);
+      for (var pn = 0; pn < ix.n; pn++) if (one[pn] === NONE) mask[pn] = 1;
+    });
+    return mask;  /* 1 = filtered out */
+  });
 }
-/* Pagefind-like excerpt: about 24 words from the first that a query word begins. */
-function excerpt(content, words) {
-  var ws = String(content || "").split(/\s+/), first = 0;
-  function hit(t) {
-    var low = t.toLowerCase().replace(/^[^\p{L}\p{N}]+/u, "");
-    return words.some(function (w) { return low.indexOf(w) === 0; });
-  }
+function search(ix, q, filters) {
+  words = (q || "").toLowerCase().split(/\s+/).filter(Boolean);
+  var terms = (q || "").match(TERM) || [];
+  return Promise.all([Promise.all(terms.map(function (t) { return wordFields(ix, t); })),
+                      filterMask(ix, filters)]).then(function (got) {
+    var all = [].concat.apply([], got[0]), mask = got[1], hits = [], score = [];
+    for (var pn = 0; pn < ix.n; pn++) {
+      if (mask && mask[pn]) continue;
+      var s = 0;
+      for (var j = 0; j < all.length && s >= 0; j++) s = all[j][pn] === NONE ? -1 : s + all[j][pn];
+      if (s >= 0) { hits.push(pn); score[pn] = s; }
+    }
+    hits.sort(function (a, b) { return (score[a] - score[b]) || (a - b); });
+    return hits;
+  });
+}
+function hit(token) {
+  var low = token.toLowerCase().replace(/^[^\p{L}\p{N}]+/u, "");
+  return words.some(function (w) { return low.indexOf(w) === 0; });
+}
+/* About 24 words from the first one a query word begins, with the matches marked; the owner
+   and tags lead when only they match. */
+function excerpt(rec) {
+  var ws = String(rec[9] || "").split(/\s+/).filter(Boolean), first = -1;
   for (var i = 0; i < ws.length; i++) if (hit(ws[i])) { first = i; break; }
+  if (first < 0 && (rec[6] || rec[7].length)) {
+    var labels = (rec[6] ? ["Owner", rec[6] + "."] : []).concat(rec[7].length ? ["Tags", rec[7].join(", ") + "."] : []);
+    ws = labels.concat(ws); first = 0;
+  }
   var from = Math.max(0, first - 6);
   return ws.slice(from, from + 24).map(function (t) {
     var safe = t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
     return hit(t) ? "<mark>" + safe + "</mark>" : safe;
   }).join(" ");
 }
-function search(m, q, filters) {
-  return common.then(function (ix) {
-    var p = q ? plan(q, ix) : { common: [], rest: [] };
-    if (!p.common.length) return m.search(q, { filters: filters }).then(function (res) {
-      return ((res && res.results) || []).map(pagefindResult);
-    });
-    var n = ix.n, words = p.common.map(function (c) { return c.word; });
-    var sets = Promise.all(p.common.map(function (c) { return wordFields(c, n); }));
-    if (p.rest.length || Object.keys(filters || {}).length) {
-      var rest = p.rest.length ? p.rest.join(" ") : null;
-      return Promise.all([sets, m.search(rest, { filters: filters }), pageList()]).then(function (got) {
-        /* pages holding every common word, by the fields those words are in, then Pagefind's order */
-        var kept = [];
-        ((got[1] && got[1].results) || []).forEach(function (r, i) {
-          var pn = hashes[r.id], s = 0;
-          for (var j = 0; j < got[0].length && s >= 0 && pn !== undefined; j++) s = got[0][j][pn] === NONE ? -1 : s + got[0][j][pn];
-          if (pn !== undefined && s >= 0) kept.push({ r: r, s: s, i: i });
-        });
-        kept.sort(function (a, b) { return (a.s - b.s) || (a.i - b.i); });
-        return kept.map(function (k) { return pagefindResult(k.r); });
-      });
-    }
-    pageList();  /* start loading the page list while the sets decode */
-    return sets.then(function (all) {
-      var hits = [], score = [];
-      for (var pn = 0; pn < n; pn++) {
-        var s = 0;
-        for (var j = 0; j < all.length && s >= 0; j++) s = all[j][pn] === NONE ? -1 : s + all[j][pn];
-        if (s >= 0) { hits.push(pn); score[pn] = s; }
-      }
-      /* field (name, column, owner/tag, text, deprecated) summed over the words, then URL order */
-      hits.sort(function (a, b) { return (score[a] - score[b]) || (a - b); });
-      return hits.map(function (pn) { return commonResult(pn, words); });
-    });
+function data(ix, pn) {
+  return get("search/docs/" + Math.floor(pn / ix.chunk) + ".json.gz").then(function (chunk) {
+    var rec = chunk[pn % ix.chunk];
+    return { url: rec[0], excerpt: excerpt(rec), meta: {
+      title: rec[1], database: rec[2], type: rec[3], deprecated: rec[5] ? "yes" : "",
+      catalog: ix.catalogs.length > 1 ? ix.catalogs[rec[4]] : "", columns: rec[8].join(" ") } };
   });
 }
-function plain(d) { return { url: d.url, excerpt: d.excerpt, meta: d.meta }; }
+function filterCounts() {
+  return get("search/terms/filters.json.gz").then(function (all) {
+    var out = {};
+    Object.keys(all || {}).forEach(function (name) {
+      out[name] = {};
+      Object.keys(all[name]).forEach(function (v) { out[name][v] = all[name][v][0]; });
+    });
+    return out;
+  });
+}
 self.onmessage = function (e) {
   var msg = e.data;
-  load(msg.pagefind).then(function (m) {
+  load(msg.root).then(function (ix) {
     if (msg.op === "init") return {};
-    if (msg.op === "filters") return m.filters().then(function (f) { return { filters: f }; });
+    if (msg.op === "filters") return filterCounts().then(function (f) { return { filters: f }; });
     if (msg.op === "search") {
-      return search(m, msg.q, msg.filters).then(function (res) {
-        results = res;
-        return { count: results.length };
+      latest = msg.id;
+      return search(ix, msg.q, msg.filters).then(function (hits) {
+        if (msg.id === latest) results = hits;  /* an older search finishing late is not kept */
+        return { count: hits.length };
       });
     }
-    return Promise.all(results.slice(msg.from, msg.to).map(function (r) { return r.data(); }))
+    return Promise.all(results.slice(msg.from, msg.to).map(function (pn) { return data(ix, pn); }))
       .then(function (ds) { return { data: ds }; });
   }).then(function (out) {
     out.id = msg.id;

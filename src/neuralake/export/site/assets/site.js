@@ -1,4 +1,4 @@
-/* neuralake catalog site: theme, copy buttons and Pagefind search. No external requests. */
+/* neuralake catalog site: theme, copy buttons and search. No external requests. */
 (function () {
   "use strict";
   var doc = document.documentElement;
@@ -58,23 +58,19 @@
 
   /* ---- search ----
      Two sources, queried in parallel: the prebuilt name index (search/names/*.json, at most two
-     small files) answers table-name queries at once and ranks names first; Pagefind (in a web
-     worker, so a slow ranking never blocks typing) adds columns, owners, tags and descriptions. */
+     small files) answers table-name queries at once and ranks names first; the full-text index
+     (searched in a web worker, assets/search-worker.js) adds columns, owners, tags and
+     descriptions. */
   var seq = 0, shown = 0, total = 0, words = [], seen = {}, late = [];
   var PAGE = 10;
-  /* Pagefind lives in assets/search-worker.js; a search still running when the next one starts
-     is cancelled by terminating the worker (only once Pagefind has loaded in it, so typing never
-     restarts a download; a new worker loads from the HTTP cache). */
-  var worker = null, workerReady = false, calls = {}, callId = 0, searching = 0;
+  /* Answers of a search that a newer one replaced are dropped by sequence number (seq). */
+  var worker = null, calls = {}, callId = 0;
   function spawn() {
     worker = new Worker(new URL("assets/search-worker.js", rootUrl()).href);
-    workerReady = false;
     worker.onmessage = function (e) {
       var c = calls[e.data.id];
       if (!c) return;
       delete calls[e.data.id];
-      workerReady = true;
-      if (c.op === "search") searching--;
       if (e.data.error) c.reject(new Error(e.data.error)); else c.resolve(e.data);
     };
     worker.onerror = function (e) {
@@ -86,24 +82,16 @@
   }
   function dropCalls(err) {
     Object.keys(calls).forEach(function (k) { calls[k].reject(err); });
-    calls = {}; searching = 0;
+    calls = {};
   }
   function call(op, args) {
     if (!worker) spawn();
     var msg = args || {};
-    msg.op = op; msg.id = ++callId; msg.pagefind = new URL("pagefind/pagefind.js", rootUrl()).href;
-    if (op === "search") searching++;
+    msg.op = op; msg.id = ++callId; msg.root = rootUrl().href;
     return new Promise(function (resolve, reject) {
       calls[msg.id] = { op: op, resolve: resolve, reject: reject };
       worker.postMessage(msg);
     });
-  }
-  function cancelSearch() {
-    if (worker && workerReady && searching > 0) {
-      worker.terminate(); worker = null;
-      var err = new Error("cancelled"); err.cancelled = true;
-      dropCalls(err);
-    }
   }
   var shards = {};
   function fetchJson(rel) {
@@ -151,7 +139,7 @@
         var name = row[0].toLowerCase(), toks = nameTokens(name), rank = 3, exact = true;
         if (filters.database && filters.database !== row[1]) return;
         if (filters.type && filters.type !== row[3]) return;
-        if (filters.tag) return;  /* tags are not in the name index: Pagefind answers */
+        if (filters.tag) return;  /* tags are not in the name index: the full-text index answers */
         for (var i = 0; i < ws.length; i++) {
           var hit = false, whole = false;
           for (var j = 0; j < toks.length; j++) {
@@ -179,7 +167,7 @@
     if (text != null) e.textContent = text;
     return e;
   }
-  /* Pagefind excerpts are HTML with <mark>; rebuild them as text + <mark> nodes only. */
+  /* Excerpts are HTML with <mark>; rebuild them as text + <mark> nodes only. */
   function excerptNode(html) {
     var p = el("p", "r-excerpt");
     var parsed = new DOMParser().parseFromString("<body>" + (html || ""), "text/html").body;
@@ -298,8 +286,7 @@
     panel.hidden = false; main.hidden = true;
     words = q.toLowerCase().split(/\s+/).filter(Boolean);
     var named = q ? nameSearch(q, filters) : Promise.resolve([]);
-    /* one-letter queries are the most expensive for Pagefind and the least useful */
-    cancelSearch();
+    /* one-letter queries match most of the catalog and say the least */
     var full = (q.length === 1 && !Object.keys(filters).length) ? Promise.resolve({ count: 0 })
       : call("search", { q: q || null, filters: filters });
     var nameCount = 0, fullDone = false;
@@ -312,7 +299,7 @@
       late.forEach(function (h) { seen[resultHref(h.href)] = 1; });
       hits.forEach(function (h) { var li = renderName(h); seen[resultHref(h.href)] = li; list.appendChild(li); });
       if (hits.length) status.textContent = "Matching table names; searching columns, owners and descriptions…";
-    }).catch(function () { /* names are a head start only; Pagefind still answers */ });
+    }).catch(function () { /* names are a head start only; the full-text search still answers */ });
     Promise.all([full, named.catch(function () { return []; })]).then(function (both) {
       var res = both[0];
       if (mySeq !== seq || !res) return;
@@ -324,7 +311,7 @@
       panel.setAttribute("data-answered", q);  /* which query the status is about */
       return showMore();
     }).catch(function (err) {
-      if (mySeq !== seq || err.cancelled) return;
+      if (mySeq !== seq) return;
       status.textContent = "Search is unavailable (" + err.message + "). Serve the site over HTTP.";
       panel.setAttribute("data-answered", q);
     });
@@ -341,7 +328,7 @@
           s.appendChild(o);
         });
       });
-    }).catch(function () { /* cancelled or unavailable: the next toggle retries */ });
+    }).catch(function () { /* unavailable: the next toggle retries */ });
   }
   function setupSearch() {
     var box = document.querySelector(".search");

@@ -1,0 +1,343 @@
+"""The site's full-text search index: every word of every table page, sharded by prefix.
+
+Each table page has a :class:`SearchDoc` (its name, columns, owner, tags and plain text, made
+from the page's facts, never parsed back out of HTML). Every *word key* of it (a lower-cased run
+of letters and digits, compound names like ``t12345_id`` or ``team-042`` kept whole as well as
+split, a plural ``s``/``es``/``ies`` folded: :func:`word_key`) is filed with the best *field* it
+occurs in (name, column, owner/tag, text; every field of a deprecated table counts as
+:data:`DEPRECATED`). The browser (``assets/search-worker.js``) ranks pages by the sum of the
+fields of the query's words, then by page order, and fetches only the shards of those words.
+
+Files under ``search/`` (JSON, gzip-compressed with a fixed header, so builds are reproducible):
+
+- ``terms/index.json.gz``: ``{"n": pages, "chunk": C, "catalogs": [...], "roots": [...]}``.
+- ``terms/<key>.json.gz`` (:func:`~.names.shard_file` naming), one per node of a prefix tree
+  whose roots are the keys' first two characters. A node holds ``"w"``, the sets of its keys,
+  unless they exceed :data:`LIMIT` bytes; then it is *split*: ``"w"`` keeps only the key equal
+  to the node's prefix, ``"u"`` is the union of every key beneath it (what a typed prefix
+  matches), and each next character gets a child node. A root lists its split descendants in
+  ``"split"``, so any prefix is found in at most two requests.
+- ``docs/<i>.json.gz``: the records of pages ``i*C`` to ``i*C+C-1`` (what a result shows).
+- ``terms/filters.json.gz``: ``{"database"|"type"|"tag": {value: [pages, set]}}``.
+
+A set (per field: ``[name, column, label, text, deprecated]``) is ``"b:"`` + base64 of a bitset
+over page numbers or ``"d:"`` + base64 of delta varints, whichever is shorter.
+
+Hand-written because no library fits at this scale: Pagefind 1.5 needed 6.4 GB and about 160 s
+of CPU to index 100,000 tables, cannot update an index, and its WebAssembly ranking of a word on
+30% of the pages took seconds; in-browser libraries (Lunr, MiniSearch, FlexSearch) load the whole
+index, tens of megabytes at that size, before the first answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import astuple, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from neuralake.export.site.names import shard_file
+
+TERMS = "search/terms"
+DOCS = "search/docs"
+NAME, COLUMN, LABEL, TEXT, DEPRECATED = range(5)
+FIELDS = 5
+#: Pages per ``docs`` file: a result page of 10 usually needs one or two of them.
+CHUNK = 32
+#: Encoded bytes of a node's sets above which it is split by one more character.
+LIMIT = 24_000
+ROOT = 2
+FILTERS = ("database", "type", "tag")
+_TERM = re.compile(r"[^\W_]+(?:[_-][^\W_]+)*")
+_PART = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    """What the index knows of one table page; ``text`` is its description, deprecation note
+    and column docs as plain text."""
+
+    name: str
+    database: str
+    type: str
+    catalog: str
+    deprecated: bool
+    owner: str | None
+    tags: tuple[str, ...]
+    columns: tuple[str, ...]
+    text: str
+
+    def record(self, url: str, catalog: int) -> list[object]:
+        """The JSON form in ``docs/`` (``catalog`` is an index into ``index.json``'s list)."""
+        return [url, self.name, self.database, self.type, catalog, int(self.deprecated),
+                self.owner or "", list(self.tags), list(self.columns), self.text]  # fmt: skip
+
+    @classmethod
+    def from_record(cls, record: list[object], catalogs: list[str]) -> tuple[str, SearchDoc]:
+        url, name, db, type_, cat, dep, owner, tags, cols, text = record
+        doc = cls(str(name), str(db), str(type_), catalogs[int(cat)], bool(dep),  # type: ignore[call-overload]
+                  str(owner) or None, tuple(tags), tuple(cols), str(text))  # type: ignore[arg-type]  # fmt: skip
+        return str(url), doc
+
+    def digest_text(self) -> str:
+        """Everything indexed, as one string (hashed to tell whether the index must change)."""
+        return json.dumps(astuple(self), ensure_ascii=False)
+
+
+@lru_cache(maxsize=1 << 16)  # a catalog's vocabulary is small; pages repeat it
+def word_key(word: str) -> str:
+    """Lower-case ``word`` and fold a plural ending (``Warehouses`` → ``warehouse``).
+
+    ``assets/search-worker.js`` applies the same rule to what is typed.
+    """
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith("sses"):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+@lru_cache(maxsize=1 << 16)
+def _term_keys(term: str) -> tuple[str, ...]:
+    low = term.lower()
+    if "_" not in low and "-" not in low:
+        return (word_key(low),)
+    return (word_key(low), *dict.fromkeys(word_key(p) for p in _PART.findall(low)))
+
+
+def terms(text: str) -> Iterator[str]:
+    """The word keys of ``text``: each word, and each compound word whole and by its parts."""
+    for m in _TERM.finditer(text):
+        yield from _term_keys(m[0])
+
+
+def page_keys(doc: SearchDoc) -> dict[str, int]:
+    """Every word key of a page with the best field it occurs in."""
+    keys: dict[str, int] = {}
+
+    def put(texts: Iterable[str], field: int) -> None:
+        for text in texts:
+            for k in terms(text):
+                if keys.get(k, 99) > field:
+                    keys[k] = field
+
+    put((doc.name,), NAME)
+    put(doc.columns, COLUMN)
+    put((doc.owner or "", *doc.tags), LABEL)
+    put((doc.text,), TEXT)
+    if doc.deprecated:
+        return dict.fromkeys(keys, DEPRECATED)
+    return keys
+
+
+def encode_set(members: list[int], size: int) -> str:
+    """Sorted page numbers as ``b:`` bitset or ``d:`` delta varints (base64), the shorter."""
+    deltas = bytearray()
+    last = -1
+    for m in members:
+        d = m - last - 1
+        last = m
+        while d >= 0x80:
+            deltas.append(d & 0x7F | 0x80)
+            d >>= 7
+        deltas.append(d)
+    if len(deltas) <= (size + 7) // 8:
+        return "d:" + base64.b64encode(bytes(deltas)).decode("ascii")
+    bits = bytearray((size + 7) // 8)
+    for m in members:
+        bits[m >> 3] |= 1 << (m & 7)
+    return "b:" + base64.b64encode(bytes(bits)).decode("ascii")
+
+
+def _encode_bits(bits: int, size: int) -> str:
+    """A set held as an integer bitmask, encoded as :func:`encode_set` encodes its members."""
+    nbytes = (size + 7) // 8
+    if bits.bit_count() > nbytes:  # a varint takes at least one byte per member
+        return "b:" + base64.b64encode(bits.to_bytes(nbytes, "little")).decode("ascii")
+    return encode_set(_members(bits), size)
+
+
+def _members(bits: int) -> list[int]:
+    text = bin(bits)[:1:-1]  # bit i at index i
+    out, at = [], text.find("1")
+    while at >= 0:
+        out.append(at)
+        at = text.find("1", at + 1)
+    return out
+
+
+def _bitmask(members: Iterable[int]) -> int:
+    raw = bytearray()
+    for m in members:
+        byte = m >> 3
+        if byte >= len(raw):
+            raw.extend(bytes(byte + 1 - len(raw)))
+        raw[byte] |= 1 << (m & 7)
+    return int.from_bytes(raw, "little")
+
+
+def _best(unions: list[int]) -> list[int]:
+    """Per-field unions → each page only in its best (lowest) field."""
+    seen, out = 0, []
+    for u in unions:
+        out.append(u & ~seen)
+        seen |= u
+    return out
+
+
+def _dump(path: Path, value: object) -> None:
+    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    path.write_bytes(gzip.compress(raw, compresslevel=6, mtime=0))
+
+
+def load(path: Path) -> Any:
+    """Read one file of the index."""
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+class TermIndex:
+    """Collects every page's :class:`SearchDoc` in page order, then writes ``search/``."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.docs: list[SearchDoc | None] = []
+        self.catalogs: list[str] = []
+
+    def add(self, url: str, doc: SearchDoc | None) -> int:
+        """Add a page (``doc`` may be filled in later with :meth:`fill`); returns its number."""
+        self.urls.append(url)
+        self.docs.append(doc)
+        return len(self.urls) - 1
+
+    def missing(self) -> list[int]:
+        return [i for i, d in enumerate(self.docs) if d is None]
+
+    def fill(self, page: int, doc: SearchDoc) -> None:
+        self.docs[page] = doc
+
+    def write(self, site: Path) -> int:
+        """Write the index under ``site``; returns the number of files written."""
+        terms_dir, docs_dir = site / TERMS, site / DOCS
+        terms_dir.mkdir(parents=True)
+        docs_dir.mkdir(parents=True)
+        n = len(self.docs)
+        catalogs = {c: i for i, c in enumerate(dict.fromkeys(d.catalog for d in self._docs()))}
+        postings: dict[str, array[int]] = {}
+        filters: dict[str, dict[str, list[int]]] = {f: defaultdict(list) for f in FILTERS}
+        records: list[list[object]] = []
+        files = 0
+        for page, (url, doc) in enumerate(zip(self.urls, self._docs(), strict=True)):
+            for k, field in page_keys(doc).items():
+                if k not in postings:
+                    postings[k] = array("I")
+                postings[k].append(page << 3 | field)
+            filters["database"][doc.database].append(page)
+            filters["type"][doc.type].append(page)
+            for tag in doc.tags:
+                filters["tag"][tag].append(page)
+            records.append(doc.record(url, catalogs[doc.catalog]))
+            if len(records) == CHUNK:
+                _dump(docs_dir / f"{page // CHUNK}.json.gz", records)
+                records, files = [], files + 1
+        if records:
+            _dump(docs_dir / f"{(n - 1) // CHUNK}.json.gz", records)
+            files += 1
+        roots: dict[str, list[str]] = defaultdict(list)
+        for k in sorted(postings):
+            roots[k[:ROOT]].append(k)
+        for root, keys in roots.items():
+            nodes: dict[str, dict[str, object]] = {}
+            _Tree(postings, n, nodes).node(root, keys)
+            nodes[root]["split"] = sorted(k for k, v in nodes.items() if "u" in v and k != root)
+            for key, node in nodes.items():
+                _dump(terms_dir / (shard_file(key) + ".gz"), node)
+                files += 1
+        _dump(terms_dir / "filters.json.gz", {
+            f: {v: [len(pages), encode_set(pages, n)] for v, pages in sorted(values.items())}
+            for f, values in filters.items()})  # fmt: skip
+        _dump(terms_dir / "index.json.gz", {"n": n, "chunk": CHUNK, "catalogs": list(catalogs),
+                                            "roots": sorted(roots)})  # fmt: skip
+        return files + 2
+
+    def _docs(self) -> Iterator[SearchDoc]:
+        for doc in self.docs:
+            if doc is None:
+                raise ValueError("a page has no search document")
+            yield doc
+
+
+class _Tree:
+    """Builds the nodes of one root; every key's sets are encoded once."""
+
+    def __init__(self, postings: dict[str, array[int]], size: int,
+                 nodes: dict[str, dict[str, object]]) -> None:  # fmt: skip
+        self.postings = postings
+        self.size = size
+        self.nodes = nodes
+        self.encoded: dict[str, list[str]] = {}
+
+    def fields(self, key: str) -> list[list[int]]:
+        out: list[list[int]] = [[] for _ in range(FIELDS)]
+        for v in self.postings[key]:
+            out[v & 7].append(v >> 3)
+        return out
+
+    def sets(self, key: str) -> list[str]:
+        if key not in self.encoded:
+            self.encoded[key] = [encode_set(s, self.size) for s in self.fields(key)]
+        return self.encoded[key]
+
+    def node(self, prefix: str, keys: list[str], union: bool = False) -> list[int]:
+        """Write the node for ``prefix`` over ``keys`` (sorted); with ``union``, return the
+        per-field union of its keys as bitmasks (each page in its best field only)."""
+        size = sum(len(k) + sum(map(len, self.sets(k))) for k in keys)
+        deeper = [k for k in keys if len(k) > len(prefix)]
+        if size <= LIMIT or not deeper:
+            self.nodes[prefix] = {"k": prefix, "w": {k: self.sets(k) for k in keys}}
+            return self._union(keys, []) if union else []
+        node: dict[str, object] = {"k": prefix}
+        if prefix in self.postings:
+            node["w"] = {prefix: self.sets(prefix)}
+        children: dict[str, list[str]] = defaultdict(list)
+        for k in deeper:
+            children[k[: len(prefix) + 1]].append(k)
+        parts = [self.node(child, ks, union=True) for child, ks in children.items()]
+        merged = self._union([prefix] if prefix in self.postings else [], parts)
+        node["u"] = [_encode_bits(u, self.size) for u in merged]
+        self.nodes[prefix] = node
+        return merged
+
+    def _union(self, keys: list[str], parts: list[list[int]]) -> list[int]:
+        by_field: list[list[int]] = [[] for _ in range(FIELDS)]
+        for k in keys:
+            for v in self.postings[k]:
+                by_field[v & 7].append(v >> 3)
+        unions = [_bitmask(members) for members in by_field]
+        for part in parts:
+            unions = [a | b for a, b in zip(unions, part, strict=True)]
+        return _best(unions)
+
+
+def read_docs(site: Path) -> dict[str, SearchDoc]:
+    """The search documents of a site built before, by page URL (empty if unreadable)."""
+    try:
+        index = load(site / TERMS / "index.json.gz")
+        catalogs = list(index["catalogs"])
+        out = {}
+        for path in (site / DOCS).iterdir():
+            for record in load(path):
+                url, doc = SearchDoc.from_record(record, catalogs)
+                out[url] = doc
+        return out
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return {}
