@@ -5,15 +5,17 @@
 
 Synthetic catalogs: function tables with 20 declared columns that are never read (each
 function is called at most once, for the lineage read from its lazy plan; the bench asserts
-it). Measures build time (pages +
-Pagefind), output size, the largest table page, and in headless Chromium the time from the first
-keystroke to the first rendered result and the bytes transferred for that search (cold cache).
-Results go to bench/site/results.md and results.json.
+it). Measures build time (pages and search index), the build's memory, output size, the largest
+table page, a plain Pagefind index of the same pages for comparison (``pagefind --site``, same
+run), and in headless Chromium the time from the first keystroke to the first rendered result and
+the bytes transferred for that search (cold cache). Results go to bench/site/results.md and
+results.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -25,6 +27,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -143,7 +146,7 @@ def synthetic_catalog(n: int, per_db: int = 1000, changed: int | None = None) ->
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and its finished children (the Pagefind service)."""
+    """CPU seconds of this process and its finished children (the page renderers)."""
     import resource
 
     me, kids = (
@@ -153,15 +156,73 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _peak_mb() -> tuple[float, float]:
-    """Peak resident memory (MB) of this process and of its largest finished child."""
-    import resource
+class Memory:
+    """Peak memory of a process (RSS, every second) plus its children's own pages (USS, every
+    5 s: forked renderers share the parent's pages, which RSS would count again, and reading a
+    USS walks the child's page map, which costs CPU the build would otherwise have)."""
 
-    me, kids = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return round(me.ru_maxrss / 1024, 1), round(kids.ru_maxrss / 1024, 1)
+    def __init__(self, pid: int | None = None) -> None:
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _children(self) -> int:
+        import psutil
+
+        total = 0
+        for child in self.proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):  # a renderer that just exited
+                total += int(child.memory_full_info().uss)
+        return total
+
+    def _run(self) -> None:
+        children, tick = 0, 0
+        while not self._stop.wait(1.0):
+            try:
+                if tick % 5 == 0:
+                    children = self._children()
+                tick += 1
+                self.peak = max(self.peak, int(self.proc.memory_info().rss) + children)
+            except Exception:  # the process ended
+                return
+
+    def __enter__(self) -> Memory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+def plain_pagefind(site: Path, work: Path) -> dict[str, object]:
+    """Index the same pages with the Pagefind command line (what the site used to ship)."""
+    import subprocess
+
+    try:
+        from pagefind_bin_extended import get_executable
+    except ImportError:
+        return {"skipped": "pagefind[extended] is not installed"}
+    out = work / "pagefind-plain"
+    cmd = [str(get_executable()), "--site", str(site), "--output-path", str(out),
+           "--force-language", "en", "--silent"]  # fmt: skip
+    cpu0 = _cpu()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    with Memory(proc.pid) as mem:
+        code = proc.wait()
+    seconds = time.perf_counter() - t0
+    size, files = dir_size(out)
+    shutil.rmtree(out, ignore_errors=True)
+    return {"exit": code, "seconds": round(seconds, 1), "cpu_seconds": round(_cpu() - cpu0, 1),
+            "peak_mb": mem.mb, "bytes": size, "files": files}  # fmt: skip
 
 
 def dir_size(path: Path) -> tuple[int, int]:
@@ -262,7 +323,7 @@ def summarize(searches: list[dict[str, object]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def run(n: int, work: Path, search: bool = True) -> dict[str, object]:
+def run(n: int, work: Path, search: bool = True, compare: bool = True) -> dict[str, object]:
     t0 = time.perf_counter()
     catalog = synthetic_catalog(n)
     declare_s = time.perf_counter() - t0
@@ -271,7 +332,8 @@ def run(n: int, work: Path, search: bool = True) -> dict[str, object]:
     load_before = os.getloadavg()[0]
     cpu0 = _cpu()
     t1 = time.perf_counter()
-    report = build_site([(catalog, "bench.synthetic:catalog")], out, progress=False)
+    with Memory() as mem:
+        report = build_site([(catalog, "bench.synthetic:catalog")], out, progress=False)
     build_s = time.perf_counter() - t1
     cpu_s = _cpu() - cpu0
     assert CALLS["n"] <= n, "a table function was called more than once (lineage needs one plan)"
@@ -279,7 +341,8 @@ def run(n: int, work: Path, search: bool = True) -> dict[str, object]:
     assert not report.failed
     print(f"  build {build_s:.1f} s", file=sys.stderr, flush=True)
     size, files = dir_size(out)
-    pf_size, pf_files = dir_size(out / "pagefind")
+    index_size, index_files = dir_size(out / "search")
+    pagefind = plain_pagefind(out, work) if compare else {}
     pages = [p for p in (out / catalog.name / "db000").glob("*.html") if p.name != "index.html"]
     largest = max(p.stat().st_size for p in pages)
     some = pages[len(pages) // 2].stem
@@ -302,15 +365,13 @@ def run(n: int, work: Path, search: bool = True) -> dict[str, object]:
                               "search_reused": rebuilt.search_reused}  # fmt: skip
         print(f"  rebuild ({label}) {seconds:.1f} s, {rebuilt.rendered} rendered",
               file=sys.stderr, flush=True)  # fmt: skip
-    peak_self, peak_child = _peak_mb()
     result = {
         "tables": n, "declare_seconds": round(declare_s, 2), "build_seconds": round(build_s, 2),
         "build_cpu_seconds": round(cpu_s, 1), "load_average_before": round(load_before, 1),
-        "pagefind_note": "build_seconds includes Pagefind indexing",
-        "output_bytes": size, "output_files": files, "pagefind_bytes": pf_size,
-        "pagefind_files": pf_files, "largest_table_page_bytes": largest, "searches": searches,
-        "search_summary": summarize(searches) if searches else {},
-        "incremental": incremental, "peak_rss_mb": peak_self, "peak_child_rss_mb": peak_child,
+        "build_peak_mb": mem.mb, "output_bytes": size, "output_files": files,
+        "index_bytes": index_size, "index_files": index_files,
+        "largest_table_page_bytes": largest, "plain_pagefind": pagefind, "searches": searches,
+        "search_summary": summarize(searches) if searches else {}, "incremental": incremental,
     }  # fmt: skip
     shutil.rmtree(out, ignore_errors=True)
     return result
@@ -319,51 +380,23 @@ def run(n: int, work: Path, search: bool = True) -> dict[str, object]:
 NOTES = """
 Notes:
 
-- This run (10,000 and 100,000 tables, one after the other; load average in each row): pages
-  render in the main process (on two cores rendering and Pagefind's service already fill both;
-  forked renderers pay for sending entries and did not help at 10,000: 27.8 vs 26.7 s).
-  Pagefind reads a small search document per table (`pages.search_document`, 2.6 KB instead of
-  the 6.2 KB main section: 16.0 vs 22.0 s of Pagefind CPU for 10,000 tables fed alone). Build
-  CPU is about 2 ms per table for rendering (more at 100,000: planning and the per-table facts)
-  plus 1.6 ms in Pagefind's service, so two cores cannot reach the 15 s / 150 s goals with
-  Pagefind 1.5 as the indexer. Rebuilds compute every table's export entry and page key, keep
-  unchanged pages as hard links, and re-run Pagefind only when some page's indexed text changed
-  (Pagefind 1.5.2 cannot update an existing index).
-- The machine is shared: other processes were running during some runs (see the load average
-  column), so wall-clock times are pessimistic; build CPU seconds (this process plus the
-  Pagefind service) show the work itself.
-- Pagefind indexes during rendering (streamed to `pagefind --service` on the second core): the
-  table name, owner, tags, column names and docs, and the description as plain text (first 600
-  characters); type, database and tags are filters. Location and snippets are not indexed.
-- Why a common word was slow: Pagefind 1.5.2 scores each matching page by scanning the postings
-  of *every* matching word (`search_term` in `pagefind_web/src/search.rs`), so a word on P pages
-  costs O(P x postings) -- about 5.5 s inside the WebAssembly `search()` call for `warehouse`
-  (29,683 tables), measured with the Chrome CPU profiler (96% of samples in three WASM
-  functions; fragment loading, the page-list meta file and our `.data()` calls were negligible).
-  The slow table-name query was a side effect: with `noWorker` the ranking ran on the main thread
-  and searches for partial input (`re`, `rev`...) blocked the page before the full name ran.
-- What answers first now: a prebuilt prefix index of table names (`search/names/<prefix>.json`,
-  a few KB each, at most two requests) lists exact and prefix name matches at once, ranked
-  first; Pagefind then adds column, owner, tag and description matches. Pagefind runs in
-  `assets/search-worker.js`, which the page terminates when a newer query arrives while a search
-  is still running, so a slow ranking never blocks typing or delays the next query. Full-text
-  results for a word on ~30% of 100,000 tables still take seconds (`full-text done`); names and
-  the status line show meanwhile.
-- Common words (search/common, see `neuralake.export.site.common`): word keys on more than
-  max(500, 2% of) table pages are answered from build-time page sets by field, over Pagefind's
-  page numbers; the search worker never sends them (or prefixes of them) to Pagefind and
-  intersects them with Pagefind's results for the other words. The 22-query rows below were
-  measured with that; a word on 30% of 100,000 tables no longer waits for Pagefind's ranking.
-- "Done after last key" with 150 ms between keys is what a person typing sees: every prefix
-  starts a search, and cancelled ones no longer queue up in front of the last one.
-- Transfers stay below 1 MB; the largest fixed part is Pagefind's page list
-  (`pagefind.*.pf_meta`, ~450 KB at 100,000 tables).
-- Before these changes (same machine, load average 7.6, whole page body indexed, Pagefind on the
-  main thread) at 100,000 tables: build 234.6 s wall / 277 CPU s; first results for
-  `revenue_type_000689` 5,524 ms (731 KB), `warehouse` 5,996 ms (723 KB), `t12345_id` 204 ms
-  (650 KB), `team-042` 301 ms (644 KB).
-- The 100,000-table searches were re-measured on a site built by the same code as the build
-  row, after a fix to the cancellation in `site.js` (see `search_note` in results.json).
+- Search index: `neuralake.export.site.terms` (its docstring has the format). Each table page's
+  search document is made from its facts in the renderer; word keys go into a prefix tree of
+  gzip-compressed JSON nodes (`search/terms/`), records of results into files of 32 pages
+  (`search/docs/`). A search fetches the name-index shard, one or two tree nodes per word and
+  the records of the results it shows, and ranks in `assets/search-worker.js`.
+- Pages render in one forked process per core (two here); the main process describes the tables
+  and writes the index at the end.
+- Build memory is this process's RSS plus the renderers' own pages (USS); plain Pagefind's is
+  its RSS (see `Memory`).
+- "Plain Pagefind" indexes the same written site with `pagefind --site` (1.5, whole pages),
+  which is what the site shipped before; its search is not measured here.
+- Before the site's own index (same machine, the previous run of this file, Pagefind 1.5
+  streamed from the renderer plus build-time page sets for common words): 10,000 tables 30.9 s
+  wall / 41.4 s CPU, 100,000 tables 385.1 s / 558.3 s CPU, 2.5 GB in the main process and
+  6.4 GB in Pagefind's service; first results p95 at 100,000 tables 1,198 ms (0 ms/key) and
+  1,659 ms (150 ms/key); complete results at most 765 / 940 ms after the last key.
+- The machine is shared: wall-clock times carry the load average shown in each row.
 """
 
 
@@ -391,13 +424,19 @@ def write_results(results: list[dict[str, object]]) -> None:
     (HERE / "results.json").write_text(json.dumps({"meta": meta, "runs": results}, indent=2) + "\n")
     lines = ["# Static site benchmark", "", f"Machine: {meta['machine']}, Python {meta['python']}.",
              "Command: `.venv/bin/python bench/site/bench_site.py`", "",
-             "| tables | build wall (s, incl. Pagefind) | build CPU (s) | load avg before | output | files | Pagefind index | largest table page |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+             "| tables | build wall (s) | build CPU (s) | build memory | load avg before | output "
+             "| files | search index | largest table page | plain Pagefind: wall / CPU / memory |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     for r in results:
+        pf: dict[str, Any] = r.get("plain_pagefind") or {}  # type: ignore[assignment]
+        plain = (f"{pf['seconds']} s / {pf['cpu_seconds']} s / {pf['peak_mb'] / 1e3:.1f} GB"
+                 if "seconds" in pf else "not run")  # fmt: skip
         lines.append(f"| {r['tables']:,} | {r['build_seconds']} | {r.get('build_cpu_seconds')} "
+                     f"| {float(r.get('build_peak_mb') or 0) / 1e3:.2f} GB "
                      f"| {r.get('load_average_before')} | {r['output_bytes'] / 1e6:.0f} MB "
-                     f"| {r['output_files']:,} | {r['pagefind_bytes'] / 1e6:.0f} MB "
-                     f"| {r['largest_table_page_bytes'] / 1e3:.1f} KB |")  # fmt: skip
+                     f"| {r['output_files']:,} | {r.get('index_bytes', 0) / 1e6:.0f} MB "
+                     f"({r.get('index_files', 0):,} files) "
+                     f"| {r['largest_table_page_bytes'] / 1e3:.1f} KB | {plain} |")  # fmt: skip
     lines += ["", "Rebuild into the same folder (pages whose content key is unchanged are kept; "
               "the output equals a full build, see tests/site/test_site_incremental.py):", "",
               "| tables | rebuild | wall (s) | CPU (s) | load avg before | pages rendered "
@@ -408,7 +447,7 @@ def write_results(results: list[dict[str, object]]) -> None:
                          f"| {inc['load_average_before']} | {inc['rendered']:,} "
                          f"| {'yes' if inc['search_reused'] else 'no'} |")  # fmt: skip
     lines += ["", "Search in headless Chromium (cold cache; first results = first keystroke to first "
-              "rendered result; full-text done = until Pagefind's count is shown; for rows typed "
+              "rendered result; full-text done = until the ranked count is shown; for rows typed "
               "at 150 ms/key the last-key column is what a person waits; bytes = every response "
               "after typing started):", "",
               "| tables | query | typing (ms/key) | first results (ms) | full-text done (ms) "
@@ -436,14 +475,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--no-search", action="store_true",
-                        help="skip the browser searches (keeps the last run's search rows)")  # fmt: skip
+    parser.add_argument(
+        "--no-search",
+        action="store_true",
+        help="skip the browser searches (keeps the last run's search rows)",
+    )
+    parser.add_argument("--no-pagefind", action="store_true",
+                        help="skip indexing the same pages with plain Pagefind")  # fmt: skip
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         for n in args.sizes:
             print(f"building {n:,} tables…", file=sys.stderr, flush=True)
-            results.append(run(n, Path(tmp), search=not args.no_search))
+            results.append(
+                run(n, Path(tmp), search=not args.no_search, compare=not args.no_pagefind)
+            )
             print(json.dumps(results[-1], indent=2), file=sys.stderr, flush=True)
             write_results(results)
 

@@ -11,6 +11,7 @@ last build's manifest is hard-linked from the old site instead of rendered.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -207,6 +208,9 @@ class Renderer:
         _JOB = self.job
         if self.workers > 1:
             environment().get_template("table.html")  # compiled once, before the fork
+            # Objects the collector never visits are never written to, so the workers keep
+            # sharing the plans' pages instead of copying them.
+            gc.freeze()
             self.pool = multiprocessing.get_context("fork").Pool(self.workers)
         return self
 
@@ -220,6 +224,7 @@ class Renderer:
                 self.pool.terminate()
             self.pool.join()
             self.pool = None
+            gc.unfreeze()
         _JOB = None
 
     def rows(self, p: int) -> Iterator[PageRow]:

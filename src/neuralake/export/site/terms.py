@@ -10,13 +10,15 @@ fields of the query's words, then by page order, and fetches only the shards of 
 
 Files under ``search/`` (JSON, gzip-compressed with a fixed header, so builds are reproducible):
 
-- ``terms/index.json.gz``: ``{"n": pages, "chunk": C, "catalogs": [...], "roots": [...]}``.
+- ``terms/index.json.gz``: ``{"n": pages, "chunk": C, "catalogs": [...], "roots": [...],
+  "split": [...]}``, loaded once when search starts.
 - ``terms/<key>.json.gz`` (:func:`~.names.shard_file` naming), one per node of a prefix tree
   whose roots are the keys' first two characters. A node holds ``"w"``, the sets of its keys,
   unless they exceed :data:`LIMIT` bytes; then it is *split*: ``"w"`` keeps only the key equal
   to the node's prefix, ``"u"`` is the union of every key beneath it (what a typed prefix
-  matches), and each next character gets a child node. A root lists its split descendants in
-  ``"split"``, so any prefix is found in at most two requests.
+  matches), and each next character gets a child node. ``index.json.gz`` lists the split
+  nodes, so the browser walks to the node of any typed word without a request and fetches
+  that one file.
 - ``docs/<i>.json.gz``: the records of pages ``i*C`` to ``i*C+C-1`` (what a result shows).
 - ``terms/filters.json.gz``: ``{"database"|"type"|"tag": {value: [pages, set]}}``.
 
@@ -211,7 +213,6 @@ class TermIndex:
     def __init__(self) -> None:
         self.urls: list[str] = []
         self.docs: list[SearchDoc | None] = []
-        self.catalogs: list[str] = []
 
     def add(self, url: str, doc: SearchDoc | None) -> int:
         """Add a page (``doc`` may be filled in later with :meth:`fill`); returns its number."""
@@ -255,18 +256,20 @@ class TermIndex:
         roots: dict[str, list[str]] = defaultdict(list)
         for k in sorted(postings):
             roots[k[:ROOT]].append(k)
+        split = []
         for root, keys in roots.items():
             nodes: dict[str, dict[str, object]] = {}
             _Tree(postings, n, nodes).node(root, keys)
-            nodes[root]["split"] = sorted(k for k, v in nodes.items() if "u" in v and k != root)
             for key, node in nodes.items():
                 _dump(terms_dir / (shard_file(key) + ".gz"), node)
-                files += 1
+                if "u" in node:
+                    split.append(key)
+            files += len(nodes)
         _dump(terms_dir / "filters.json.gz", {
             f: {v: [len(pages), encode_set(pages, n)] for v, pages in sorted(values.items())}
             for f, values in filters.items()})  # fmt: skip
         _dump(terms_dir / "index.json.gz", {"n": n, "chunk": CHUNK, "catalogs": list(catalogs),
-                                            "roots": sorted(roots)})  # fmt: skip
+                                            "roots": sorted(roots), "split": sorted(split)})  # fmt: skip
         return files + 2
 
     def _docs(self) -> Iterator[SearchDoc]:

@@ -1,8 +1,8 @@
 /* neuralake catalog site: full-text search over the index in search/ (built by
    neuralake.export.site.terms, whose docstring describes the files), off the page's main thread.
 
-   Each query word is looked up in the prefix tree of word keys (at most two small files): the
-   word's own key if it exists, else every key it begins. Pages holding every word rank by the
+   Each query word is looked up in the prefix tree of word keys (one file per word, found from
+   the index's list of split nodes): the word's own key if it exists, else every key it begins. Pages holding every word rank by the
    sum of the fields the words are in (name, column, owner/tag, text, deprecated), then by page
    order; only the records of the results shown are fetched. */
 "use strict";
@@ -32,6 +32,8 @@ function load(base) {
     root = base;
     index = get("search/terms/index.json.gz").then(function (ix) {
       if (!ix) throw new Error("the search index could not be loaded");
+      ix.splitSet = {};
+      ix.split.forEach(function (k) { ix.splitSet[k] = 1; });
       return ix;
     });
   }
@@ -53,24 +55,16 @@ function nodeFile(key) {
 /* The sets (each [name, column, label, text, deprecated]) a key matches: its own if it exists,
    else the union of the keys it begins (a split node's "u", or the keys of a leaf). */
 function lookup(ix, key) {
-  var chars = Array.from(key), top = chars.slice(0, 2).join("");
-  if (ix.roots.indexOf(top) < 0) return Promise.resolve([]);
-  return get(nodeFile(top)).then(function (rootNode) {
-    if (!rootNode) return [];
-    var split = {};
-    (rootNode.split || []).forEach(function (k) { split[k] = 1; });
-    var at = top, n = chars.length > 1 ? 2 : 1;
-    while ((at === top ? !!rootNode.u : !!split[at]) && chars.length > n) {
-      n++; at = chars.slice(0, n).join("");
-    }
-    return (at === top ? Promise.resolve(rootNode) : get(nodeFile(at))).then(function (node) {
-      if (!node) return [];
-      var w = node.w || {};
-      if (w[key]) return [w[key]];
-      if (at === key && node.u) return [node.u];
-      return Object.keys(w).filter(function (k) { return k.indexOf(key) === 0; })
-        .map(function (k) { return w[k]; });
-    });
+  var chars = Array.from(key), n = Math.min(2, chars.length), at = chars.slice(0, n).join("");
+  if (ix.roots.indexOf(at) < 0) return Promise.resolve([]);
+  while (ix.splitSet[at] && chars.length > n) { n++; at = chars.slice(0, n).join(""); }
+  return get(nodeFile(at)).then(function (node) {
+    if (!node) return [];  /* no key begins so */
+    var w = node.w || {};
+    if (w[key]) return [w[key]];
+    if (at === key && node.u) return [node.u];
+    return Object.keys(w).filter(function (k) { return k.indexOf(key) === 0; })
+      .map(function (k) { return w[k]; });
   });
 }
 function decodeSet(text, n, field, into) {
@@ -121,6 +115,7 @@ function filterMask(ix, filters) {
 function search(ix, q, filters) {
   words = (q || "").toLowerCase().split(/\s+/).filter(Boolean);
   var terms = (q || "").match(TERM) || [];
+  if (words.length && !terms.length) return Promise.resolve([]);  /* punctuation only */
   return Promise.all([Promise.all(terms.map(function (t) { return wordFields(ix, t); })),
                       filterMask(ix, filters)]).then(function (got) {
     var all = [].concat.apply([], got[0]), mask = got[1], hits = [], score = [];
@@ -180,6 +175,7 @@ self.onmessage = function (e) {
       latest = msg.id;
       return search(ix, msg.q, msg.filters).then(function (hits) {
         if (msg.id === latest) results = hits;  /* an older search finishing late is not kept */
+        hits.slice(0, 10).forEach(function (pn) { data(ix, pn); });  /* the first page, early */
         return { count: hits.length };
       });
     }
