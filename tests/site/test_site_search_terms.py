@@ -245,3 +245,24 @@ def test_rare_words_and_compound_columns(
     assert set(search(page, "beacon")) == {f"t{i:04d}" for i in range(3, N, 100)}
     assert search(page, "c123_id") == ["t0123"]
     assert results(page) == ["t0123"]
+
+
+def test_trees_written_in_parallel_equal_the_serial_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(terms, "LIMIT", 300)
+    index = TermIndex()
+    for i in range(400):
+        index.add(f"c/db/t{i}.html", _doc(name=f"{['sku', 'ware', 'tax'][i % 3]}_{i:04d}",
+                                           columns=(f"c{i % 13}_id",)))  # fmt: skip
+    for workers_from, out in ((0, tmp_path / "parallel"), (10**9, tmp_path / "serial")):
+        monkeypatch.setattr(terms, "PARALLEL_FROM", workers_from)
+        assert index.write(out) == index.write(tmp_path / f"again-{out.name}")
+    files = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*.gz"))
+    assert len(files) > 20
+    for rel in files:
+        assert (tmp_path / "parallel" / rel).read_bytes() == (
+            tmp_path / "serial" / rel
+        ).read_bytes()
+    assert sorted(p.relative_to(tmp_path / "parallel")
+                  for p in (tmp_path / "parallel").rglob("*.gz")) == files  # fmt: skip

@@ -129,7 +129,7 @@ class _Builder:
                 self.manifest[rel] = [row.key, row.search, row.excerpt, list(row.failed)]
             self.search_hash.update(f"{rel}\0{row.search}\n".encode())
             self.failed.extend(row.failed)
-            page = self.terms.add(rel, row.doc)
+            page = self.terms.add(rel, row.doc)  # its words are filed while the workers render
             if row.doc is None:
                 self.deferred.append((page, plan, k))
             self.names.add(row.name, row.database, rel, row.type, row.deprecated, cat_index)

@@ -36,6 +36,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import multiprocessing
+import os
 import re
 from array import array
 from collections import defaultdict
@@ -43,9 +45,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralake.export.site.names import shard_file
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult, Pool
 
 TERMS = "search/terms"
 DOCS = "search/docs"
@@ -53,6 +58,8 @@ NAME, COLUMN, LABEL, TEXT, DEPRECATED = range(5)
 FIELDS = 5
 #: Pages per ``docs`` file: a result page of 10 usually needs one or two of them.
 CHUNK = 32
+#: Indexes of this many pages write their prefix trees in one process per core.
+PARALLEL_FROM = 2_000
 #: Encoded bytes of a node's sets above which it is split by one more character.
 LIMIT = 24_000
 ROOT = 2
@@ -208,23 +215,33 @@ def load(path: Path) -> Any:
 
 
 class TermIndex:
-    """Collects every page's :class:`SearchDoc` in page order, then writes ``search/``."""
+    """Collects every page's :class:`SearchDoc` in page order (filing its word keys at once),
+    then writes ``search/``."""
 
     def __init__(self) -> None:
         self.urls: list[str] = []
         self.docs: list[SearchDoc | None] = []
+        self.postings: dict[str, array[int]] = {}  # key -> page << 3 | field
 
     def add(self, url: str, doc: SearchDoc | None) -> int:
         """Add a page (``doc`` may be filled in later with :meth:`fill`); returns its number."""
+        page = len(self.urls)
         self.urls.append(url)
         self.docs.append(doc)
-        return len(self.urls) - 1
-
-    def missing(self) -> list[int]:
-        return [i for i, d in enumerate(self.docs) if d is None]
+        if doc is not None:
+            self._post(page, page_keys(doc))
+        return page
 
     def fill(self, page: int, doc: SearchDoc) -> None:
         self.docs[page] = doc
+        self._post(page, page_keys(doc))
+
+    def _post(self, page: int, keys: dict[str, int]) -> None:
+        postings = self.postings
+        for k, field in keys.items():
+            if k not in postings:
+                postings[k] = array("I")
+            postings[k].append(page << 3 | field)
 
     def write(self, site: Path) -> int:
         """Write the index under ``site``; returns the number of files written."""
@@ -233,38 +250,25 @@ class TermIndex:
         docs_dir.mkdir(parents=True)
         n = len(self.docs)
         catalogs = {c: i for i, c in enumerate(dict.fromkeys(d.catalog for d in self._docs()))}
-        postings: dict[str, array[int]] = {}
         filters: dict[str, dict[str, list[int]]] = {f: defaultdict(list) for f in FILTERS}
+        roots: dict[str, list[str]] = defaultdict(list)
+        for k in sorted(self.postings):
+            roots[k[:ROOT]].append(k)
         records: list[list[object]] = []
         files = 0
-        for page, (url, doc) in enumerate(zip(self.urls, self._docs(), strict=True)):
-            for k, field in page_keys(doc).items():
-                if k not in postings:
-                    postings[k] = array("I")
-                postings[k].append(page << 3 | field)
-            filters["database"][doc.database].append(page)
-            filters["type"][doc.type].append(page)
-            for tag in doc.tags:
-                filters["tag"][tag].append(page)
-            records.append(doc.record(url, catalogs[doc.catalog]))
-            if len(records) == CHUNK:
-                _dump(docs_dir / f"{page // CHUNK}.json.gz", records)
-                records, files = [], files + 1
-        if records:
-            _dump(docs_dir / f"{(n - 1) // CHUNK}.json.gz", records)
-            files += 1
-        roots: dict[str, list[str]] = defaultdict(list)
-        for k in sorted(postings):
-            roots[k[:ROOT]].append(k)
-        split = []
-        for root, keys in roots.items():
-            nodes: dict[str, dict[str, object]] = {}
-            _Tree(postings, n, nodes).node(root, keys)
-            for key, node in nodes.items():
-                _dump(terms_dir / (shard_file(key) + ".gz"), node)
-                if "u" in node:
-                    split.append(key)
-            files += len(nodes)
+        # The prefix trees are written by forked workers while this process writes the records.
+        with _TreeWriter(self.postings, n, terms_dir, list(roots.items())) as trees:
+            for page, (url, doc) in enumerate(zip(self.urls, self._docs(), strict=True)):
+                filters["database"][doc.database].append(page)
+                filters["type"][doc.type].append(page)
+                for tag in doc.tags:
+                    filters["tag"][tag].append(page)
+                records.append(doc.record(url, catalogs[doc.catalog]))
+                if len(records) == CHUNK or page == n - 1:
+                    _dump(docs_dir / f"{page // CHUNK}.json.gz", records)
+                    records, files = [], files + 1
+            split, written = trees.result()
+        files += written
         _dump(terms_dir / "filters.json.gz", {
             f: {v: [len(pages), encode_set(pages, n)] for v, pages in sorted(values.items())}
             for f, values in filters.items()})  # fmt: skip
@@ -279,6 +283,58 @@ class TermIndex:
             yield doc
 
 
+_WRITING: tuple[dict[str, array[int]], int, Path] | None = None  # set before the workers fork
+
+
+def _write_roots(roots: list[tuple[str, list[str]]]) -> tuple[list[str], int]:
+    """Write the nodes of ``roots``; returns the split nodes and the number of files."""
+    assert _WRITING is not None
+    postings, size, folder = _WRITING
+    split, files = [], 0
+    for root, keys in roots:
+        nodes: dict[str, dict[str, object]] = {}
+        _Tree(postings, size, nodes).node(root, keys)
+        for key, node in nodes.items():
+            _dump(folder / (shard_file(key) + ".gz"), node)
+            if "u" in node:
+                split.append(key)
+        files += len(nodes)
+    return split, files
+
+
+class _TreeWriter:
+    """``with _TreeWriter(...) as w: ...; w.result()``: the prefix trees, written in one forked
+    process per core for large indexes (each root is independent), else here."""
+
+    def __init__(self, postings: dict[str, array[int]], size: int, folder: Path,
+                 roots: list[tuple[str, list[str]]]) -> None:  # fmt: skip
+        self.job = (postings, size, folder)
+        self.roots = roots
+        self.workers = min(4, os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
+        self.pool: Pool | None = None
+        self.pending: AsyncResult[list[tuple[list[str], int]]] | None = None
+
+    def __enter__(self) -> _TreeWriter:
+        global _WRITING
+        _WRITING = self.job
+        if self.workers > 1:
+            parts = [self.roots[i :: self.workers * 4] for i in range(self.workers * 4)]
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+            self.pending = self.pool.map_async(_write_roots, parts)
+        return self
+
+    def result(self) -> tuple[list[str], int]:
+        done = [_write_roots(self.roots)] if self.pending is None else self.pending.get()
+        return sorted(k for split, _ in done for k in split), sum(files for _, files in done)
+
+    def __exit__(self, *exc: object) -> None:
+        global _WRITING
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+        _WRITING = None
+
+
 class _Tree:
     """Builds the nodes of one root; every key's sets are encoded once."""
 
@@ -288,22 +344,26 @@ class _Tree:
         self.size = size
         self.nodes = nodes
         self.encoded: dict[str, list[str]] = {}
+        self.sizes: dict[str, int] = {}
 
     def fields(self, key: str) -> list[list[int]]:
         out: list[list[int]] = [[] for _ in range(FIELDS)]
-        for v in self.postings[key]:
+        for v in sorted(self.postings[key]):  # kept pages of a rebuild are added last
             out[v & 7].append(v >> 3)
         return out
 
     def sets(self, key: str) -> list[str]:
         if key not in self.encoded:
             self.encoded[key] = [encode_set(s, self.size) for s in self.fields(key)]
+            self.sizes[key] = len(key) + sum(map(len, self.encoded[key]))
         return self.encoded[key]
 
     def node(self, prefix: str, keys: list[str], union: bool = False) -> list[int]:
         """Write the node for ``prefix`` over ``keys`` (sorted); with ``union``, return the
         per-field union of its keys as bitmasks (each page in its best field only)."""
-        size = sum(len(k) + sum(map(len, self.sets(k))) for k in keys)
+        for k in keys:
+            self.sets(k)
+        size = sum(self.sizes[k] for k in keys)
         deeper = [k for k in keys if len(k) > len(prefix)]
         if size <= LIMIT or not deeper:
             self.nodes[prefix] = {"k": prefix, "w": {k: self.sets(k) for k in keys}}
