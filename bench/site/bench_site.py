@@ -386,7 +386,8 @@ Notes:
   (`search/docs/`). A search fetches the name-index shard, one or two tree nodes per word and
   the records of the results it shows, and ranks in `assets/search-worker.js`.
 - Pages render in one forked process per core (two here); the main process describes the tables
-  and writes the index at the end.
+  and files each page's words as it arrives, then writes the index (its prefix trees in one
+  forked process per core).
 - Build memory is this process's RSS plus the renderers' own pages (USS); plain Pagefind's is
   its RSS (see `Memory`).
 - "Plain Pagefind" indexes the same written site with `pagefind --site` (1.5, whole pages),

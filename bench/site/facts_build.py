@@ -9,7 +9,7 @@ build the same synthetic catalog (``synthetic_catalog`` of this tree's ``bench_s
 tables with 20 declared columns) with the same virtualenv; each build runs in a fresh process
 whose ``PYTHONPATH`` starts with that tree's ``src``. Runs are interleaved (base, head, base,
 head, ...) because the machine is shared; the statistic is the median. CPU time counts the
-build process and its finished children (the Pagefind service). Results are merged into
+build process and its finished children. Results are merged into
 ``facts_build.json`` / ``facts_build.md`` next to this file, keyed by table count.
 """
 
