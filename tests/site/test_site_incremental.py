@@ -128,3 +128,19 @@ def test_lineage_neighbour_and_option_changes_re_render(tmp_path: Path, base_sit
     report = build(make_catalog(drop=frozenset({120})), base_site, workers=2,
                    api_url="http://127.0.0.1:8080")  # fmt: skip
     assert report.rendered == N - 1  # an option every page shows
+
+
+def test_rebuild_without_the_last_search_records_describes_kept_pages_again(
+    tmp_path: Path,
+) -> None:
+    """Kept pages' search documents come from the last build's records; if those are gone, the
+    tables are described again, and the output still equals a full build."""
+    out = tmp_path / "site"
+    build(make_catalog(), out)
+    for f in (out / "search" / "docs").iterdir():
+        f.unlink()
+    changed = make_catalog(described={5: "A new description of the beacon."})
+    assert build(changed, out).rendered == 1
+    full = tmp_path / "full"
+    build(changed, full, reuse=False)
+    assert_same_tree(out, full)

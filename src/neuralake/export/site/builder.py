@@ -36,7 +36,7 @@ from neuralake.export.site.render import (
     PageRow,
     Previous,
     Renderer,
-    search_parts,
+    described_search_doc,
     worker_count,
     write_manifest,
 )
@@ -186,7 +186,7 @@ class _Builder:
             old = terms.read_docs(previous.out) if previous is not None else {}
             for page, plan, k in self.deferred:
                 doc = old.get(self.terms.urls[page])
-                self.terms.fill(page, doc or search_parts(plan, plan.tables[k]))
+                self.terms.fill(page, doc or described_search_doc(plan, plan.tables[k]))
         self.terms.write(self.tmp)
         return False
 

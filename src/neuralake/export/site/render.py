@@ -70,7 +70,7 @@ class PageRow:
     key: str | None
     search: str
     # What the search index holds of the page; None for a kept page (the last build's index
-    # has it, or search_parts makes it again if the index has to change).
+    # has it, or described_search_doc makes it again if the index has to change).
     doc: SearchDoc | None
     rendered: bool
 
@@ -165,7 +165,7 @@ def _page(job: _Job, plan: Plan, declared: Declared, entry: TableEntry,
     )  # fmt: skip
 
 
-def search_parts(plan: Plan, table: Table) -> SearchDoc:
+def described_search_doc(plan: Plan, table: Table) -> SearchDoc:
     """A kept page's search document (described again, in this process)."""
     return search_doc(plan, entry_of(table))
 
