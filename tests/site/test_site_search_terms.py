@@ -255,9 +255,8 @@ def test_trees_written_in_parallel_equal_the_serial_ones(
     for i in range(400):
         index.add(f"c/db/t{i}.html", _doc(name=f"{['sku', 'ware', 'tax'][i % 3]}_{i:04d}",
                                            columns=(f"c{i % 13}_id",)))  # fmt: skip
-    for workers_from, out in ((0, tmp_path / "parallel"), (10**9, tmp_path / "serial")):
-        monkeypatch.setattr(terms, "PARALLEL_FROM", workers_from)
-        assert index.write(out) == index.write(tmp_path / f"again-{out.name}")
+    for workers, out in ((2, tmp_path / "parallel"), (1, tmp_path / "serial")):
+        assert index.write(out, workers) == index.write(tmp_path / f"again-{out.name}", workers)
     files = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*.gz"))
     assert len(files) > 20
     for rel in files:

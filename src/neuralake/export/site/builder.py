@@ -95,8 +95,9 @@ def _sized(tables: list[NS]) -> list[NS]:
 
 
 class _Builder:
-    def __init__(self, tmp: Path, site_title: str) -> None:
+    def __init__(self, tmp: Path, site_title: str, workers: int) -> None:
         self.tmp = tmp
+        self.workers = workers  # the renderers', also used to write the search index
         self.names = NameIndex()
         self.terms = terms.TermIndex()
         self.site_title = site_title
@@ -187,7 +188,7 @@ class _Builder:
             for page, plan, k in self.deferred:
                 doc = old.get(self.terms.urls[page])
                 self.terms.fill(page, doc or described_search_doc(plan, plan.tables[k]))
-        self.terms.write(self.tmp)
+        self.terms.write(self.tmp, self.workers)
         return False
 
     def search_page(self) -> None:
@@ -299,10 +300,10 @@ def build_site(
     try:
         planned = [_plan(tmp, cat, ref, slug, options)
                    for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)]  # fmt: skip
-        renderer = Renderer([p for p, _ in planned], tmp, previous,
-                            workers=worker_count(workers, total, preview_rows))  # fmt: skip
+        count = worker_count(workers, total, preview_rows)
+        renderer = Renderer([p for p, _ in planned], tmp, previous, workers=count)
         with renderer:
-            builder = _Builder(tmp, title)
+            builder = _Builder(tmp, title, worker_count(workers, total, 0))
             summaries = [builder.catalog(plan, dbs, renderer.rows(i), bar)
                          for i, (plan, dbs) in enumerate(planned)]  # fmt: skip
         builder.index(summaries)

@@ -37,7 +37,6 @@ import base64
 import gzip
 import json
 import multiprocessing
-import os
 import re
 from array import array
 from collections import defaultdict
@@ -58,8 +57,6 @@ NAME, COLUMN, LABEL, TEXT, DEPRECATED = range(5)
 FIELDS = 5
 #: Pages per ``docs`` file: a result page of 10 usually needs one or two of them.
 CHUNK = 32
-#: Indexes of this many pages write their prefix trees in one process per core.
-PARALLEL_FROM = 2_000
 #: Encoded bytes of a node's sets above which it is split by one more character.
 LIMIT = 24_000
 ROOT = 2
@@ -243,8 +240,9 @@ class TermIndex:
                 postings[k] = array("I")
             postings[k].append(page << 3 | field)
 
-    def write(self, site: Path) -> int:
-        """Write the index under ``site``; returns the number of files written."""
+    def write(self, site: Path, workers: int = 1) -> int:
+        """Write the index under ``site`` (its prefix trees in ``workers`` forked processes);
+        returns the number of files written."""
         terms_dir, docs_dir = site / TERMS, site / DOCS
         terms_dir.mkdir(parents=True)
         docs_dir.mkdir(parents=True)
@@ -257,7 +255,7 @@ class TermIndex:
         records: list[list[object]] = []
         files = 0
         # The prefix trees are written by forked workers while this process writes the records.
-        with _TreeWriter(self.postings, n, terms_dir, list(roots.items())) as trees:
+        with _TreeWriter(self.postings, n, terms_dir, list(roots.items()), workers) as trees:
             for page, (url, doc) in enumerate(zip(self.urls, self._docs(), strict=True)):
                 filters["database"][doc.database].append(page)
                 filters["type"][doc.type].append(page)
@@ -303,14 +301,14 @@ def _write_roots(roots: list[tuple[str, list[str]]]) -> tuple[list[str], int]:
 
 
 class _TreeWriter:
-    """``with _TreeWriter(...) as w: ...; w.result()``: the prefix trees, written in one forked
-    process per core for large indexes (each root is independent), else here."""
+    """``with _TreeWriter(...) as w: ...; w.result()``: the prefix trees, written in forked
+    processes when ``workers`` > 1 (each root is independent), else here."""
 
     def __init__(self, postings: dict[str, array[int]], size: int, folder: Path,
-                 roots: list[tuple[str, list[str]]]) -> None:  # fmt: skip
+                 roots: list[tuple[str, list[str]]], workers: int) -> None:  # fmt: skip
         self.job = (postings, size, folder)
         self.roots = roots
-        self.workers = min(4, os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
+        self.workers = workers
         self.pool: Pool | None = None
         self.pending: AsyncResult[list[tuple[list[str], int]]] | None = None
 
@@ -383,8 +381,8 @@ class _Tree:
     def _union(self, keys: list[str], parts: list[list[int]]) -> list[int]:
         by_field: list[list[int]] = [[] for _ in range(FIELDS)]
         for k in keys:
-            for v in self.postings[k]:
-                by_field[v & 7].append(v >> 3)
+            for field, members in enumerate(self.fields(k)):
+                by_field[field] += members
         unions = [_bitmask(members) for members in by_field]
         for part in parts:
             unions = [a | b for a, b in zip(unions, part, strict=True)]
