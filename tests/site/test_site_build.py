@@ -30,7 +30,7 @@ def test_pages_layout(sample_site: Path) -> None:
     for rel in ("index.html", "assets/site.css", "assets/site.js", "sample/sales/index.html",
                 "sample/sales/orders.html", "sample/sales/customers.html",
                 "sample/ref/nation.html", "sample/ref/currencies.html",
-                "search/terms/index.json.gz", "search/docs/0.json.gz"):  # fmt: skip
+                "search/terms.json.gz", "search/docs/0.json.gz"):  # fmt: skip
         assert rel in files
 
 
@@ -214,7 +214,7 @@ def test_serve_prints_url_and_serves(sample_site: Path) -> None:
             assert b"orders" in r.read()
         with urllib.request.urlopen(url.group(0) + "assets/search-worker.js", timeout=10) as r:
             assert r.headers["Content-Type"].startswith("text/javascript")
-        with urllib.request.urlopen(url.group(0) + "search/terms/index.json.gz", timeout=10) as r:
+        with urllib.request.urlopen(url.group(0) + "search/terms.json.gz", timeout=10) as r:
             assert r.headers["Content-Type"] == "application/gzip"  # unpacked by the worker
             assert "Content-Encoding" not in r.headers
     finally:

@@ -22,7 +22,8 @@ def _frame() -> pl.LazyFrame:
 
 
 def make_catalog(n: int = N, *, described: dict[int, str] | None = None,
-                 drop: frozenset[int] = frozenset(), add: int = 0) -> Catalog:  # fmt: skip
+                 drop: frozenset[int] = frozenset(), add: int = 0,
+                 tagged: dict[int, list[str]] | None = None) -> Catalog:  # fmt: skip
     """``t<i>`` in ``db<i // PER_DB>``; every 10th table reads the one before it (lineage) and
     names ``db0.t000.id`` in a column doc, so those pages depend on other tables."""
     described = described or {}
@@ -38,7 +39,7 @@ def make_catalog(n: int = N, *, described: dict[int, str] | None = None,
         dbs.setdefault(f"db{i // PER_DB}", []).append(FunctionTable(
             _frame, name=f"t{i:03d}", schema={"id": pl.Int64, "ref_id": pl.Int64},
             description=described.get(i, f"Table **{i}** about warehouse {i % 7}."),
-            owner=f"team-{i % 5}", tags=[f"tag{i % 3}"], **kwargs,
+            owner=f"team-{i % 5}", tags=(tagged or {}).get(i, [f"tag{i % 3}"]), **kwargs,
         ))  # fmt: skip
     return Catalog({db: Database(ts) for db, ts in dbs.items()}, name="inc")
 
@@ -144,3 +145,59 @@ def test_rebuild_without_the_last_search_records_describes_kept_pages_again(
     full = tmp_path / "full"
     build(changed, full, reuse=False)
     assert_same_tree(out, full)
+
+
+def _inodes(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino
+            for p in (site / "search").rglob("*.gz")}  # fmt: skip
+
+
+def test_changed_text_rewrites_only_the_search_files_of_its_words(
+    tmp_path: Path, base_site: Path
+) -> None:
+    """t042 loses ``warehouse`` and gains ``beacon``: the last build's index is updated (the
+    nodes under ``wa``, ``be`` and the page's other words' roots, its records file and the tree
+    index), every other file is kept, and the result equals a full build."""
+    before = _inodes(base_site)
+    changed = make_catalog(described={42: "Now about the beacon."})
+    report = build(changed, base_site, workers=2)
+    assert (report.rendered, report.search_reused) == (1, False)
+    after = _inodes(base_site)
+    rewritten = sorted(rel for rel in after if after[rel] != before.get(rel))
+    assert {"search/terms/be.json.gz", "search/docs/1.json.gz", "search/terms.json.gz",
+            "search/terms/th.json.gz"} <= set(rewritten)  # fmt: skip
+    assert "search/terms/42.json.gz" not in after  # the word only t042 had
+    assert "search/docs/0.json.gz" not in rewritten
+    assert "search/filters.json.gz" not in rewritten  # database, type and tags did not change
+    assert len(rewritten) < len(after) / 3
+    build(changed, tmp_path / "full", workers=1, reuse=False)
+    assert_same_tree(base_site, tmp_path / "full")
+
+
+def test_changed_tags_rewrite_the_filters(tmp_path: Path, base_site: Path) -> None:
+    before = _inodes(base_site)
+    changed = make_catalog(tagged={42: ["tag1", "beacon"]})
+    build(changed, base_site, workers=1)
+    assert _inodes(base_site)["search/filters.json.gz"] != before["search/filters.json.gz"]
+    build(changed, tmp_path / "full", reuse=False)
+    assert_same_tree(base_site, tmp_path / "full")
+
+
+def test_damaged_search_node_is_written_whole_again(tmp_path: Path, base_site: Path) -> None:
+    node = base_site / "search" / "terms" / "wa.json.gz"
+    node.write_bytes(b"\x1f\x8b not gzip")
+    changed = make_catalog(described={42: "Now about the beacon."})
+    build(changed, base_site, workers=1)
+    build(changed, tmp_path / "full", workers=1, reuse=False)
+    assert_same_tree(base_site, tmp_path / "full")
+
+
+def test_moved_pages_write_the_search_index_whole(tmp_path: Path, base_site: Path) -> None:
+    """A new table changes every later page's number: nothing of the old index is updated."""
+    grown = make_catalog(add=1, described={42: "Now about the beacon."})
+    before = _inodes(base_site)
+    build(grown, base_site, workers=1)
+    after = _inodes(base_site)
+    assert not set(before.values()) & set(after.values())
+    build(grown, tmp_path / "full", reuse=False)
+    assert_same_tree(base_site, tmp_path / "full")

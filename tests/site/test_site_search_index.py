@@ -46,7 +46,7 @@ def test_big_shards_split_and_keep_exact_names_reachable(tmp_path: Path) -> None
         key = want[: len(key) + 1]
     leaf = json.loads((folder / shard_file(key)).read_text())
     assert want in [row[0] for row in leaf["t"]]
-    index = json.loads((folder / "index.json").read_text())
+    index = json.loads((folder.parent / "names.json").read_text())
     assert index == {"catalogs": ["c"], "roots": ["or"]}
 
 
@@ -117,3 +117,17 @@ def test_names_rank_first_and_deprecated_last(
     assert page.locator("#search-results li.r-name").count() == 3
     assert results(page)[0] == "ledger"
     assert page.errors == []
+
+
+def test_a_shard_named_index_keeps_its_names(tmp_path: Path) -> None:
+    """Enough ``index_*`` tables split the shards down to ``index``; the catalog list lives
+    outside the shard folder, so that shard is not overwritten."""
+    ix = NameIndex()
+    cat = ix.catalog("c")
+    for i in range(LIMIT * 2):
+        ix.add(f"index_{i:04d}", "db", f"c/db/index_{i:04d}.html", "delta", False, cat)
+    ix.write(tmp_path)
+    shard = json.loads((tmp_path / "search" / "names" / "index.json").read_text())
+    assert shard["k"] == "index"
+    assert len(shard["t"]) == LIMIT
+    assert json.loads((tmp_path / "search" / "names.json").read_text())["roots"] == ["in"]

@@ -89,7 +89,7 @@ def test_sets_round_trip_in_the_shorter_encoding(members: list[int]) -> None:
 
 def _lookup(folder: Path, key: str) -> list[list[str]]:
     """What the browser does (search-worker.js ``lookup``): the key's sets, else its prefix's."""
-    index = load(folder / "index.json.gz")
+    index = load(folder.parent / "terms.json.gz")
     at = key[:2]
     if at not in index["roots"]:
         return []
@@ -128,7 +128,7 @@ def test_split_tree_answers_every_key_and_prefix(tmp_path: Path,
     index.write(tmp_path)
     folder = tmp_path / terms.TERMS
     assert "u" in load(folder / "wa.json.gz")  # split, its union kept
-    assert {"wa", "war", "ware"} <= set(load(folder / "index.json.gz")["split"])
+    assert {"wa", "war", "ware"} <= set(load(folder.parent / "terms.json.gz")["split"])
     want: dict[str, dict[int, int]] = {}
     for pn in range(n):
         doc = index.docs[pn]
@@ -181,7 +181,7 @@ def common_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_index_files_follow_page_order(common_site: Path) -> None:
     folder = common_site / terms.TERMS
-    index = load(folder / "index.json.gz")
+    index = load(folder.parent / "terms.json.gz")
     assert index["n"] == N
     found = _lookup(folder, "warehouse")
     assert len(found) == 1
@@ -265,3 +265,22 @@ def test_trees_written_in_parallel_equal_the_serial_ones(
         ).read_bytes()
     assert sorted(p.relative_to(tmp_path / "parallel")
                   for p in (tmp_path / "parallel").rglob("*.gz")) == files  # fmt: skip
+
+
+def test_nodes_named_like_the_index_files_keep_their_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(terms, "LIMIT", 60)  # split "in" and "fi" down to "index" and "filters"
+    index = TermIndex()
+    n = 120
+    words = ("index", "indexer", "filters", "filtered", "inbox", "final")
+    for i in range(n):
+        index.add(f"c/db/t{i}.html", _doc(name=f"t{i}", text=" ".join(words[: 1 + i % 6])))
+    index.write(tmp_path)
+    folder = tmp_path / terms.TERMS
+    assert (folder / "index.json.gz").exists()
+    assert (folder / "filter.json.gz").exists()
+    assert sorted(_pages(_lookup(folder, "index"), n)) == list(range(n))
+    assert sorted(_pages(_lookup(folder, "filter"), n)) == [i for i in range(n) if i % 6 >= 2]
+    assert load(tmp_path / terms.INDEX)["n"] == n
+    assert set(load(tmp_path / terms.FILTERS_FILE)) == {"database", "type", "tag"}

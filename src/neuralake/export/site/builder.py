@@ -50,6 +50,11 @@ __all__ = ["SiteBuildError", "SiteReport", "build_site", "project_root", "show_l
 
 MARKER = ".neuralake-site"
 ASSETS = ("site.css", "site.js", "search-worker.js")
+SEARCH_FOLDERS = (terms.TERMS, terms.DOCS)
+SEARCH_FILES = (terms.INDEX, terms.FILTERS_FILE)
+#: Update the last build's search index, rather than write it whole, when at most this share
+#: of the pages changed their text.
+UPDATE_SHARE = 0.05
 
 
 class SiteBuildError(NeuralakeError):
@@ -95,8 +100,9 @@ def _sized(tables: list[NS]) -> list[NS]:
 
 
 class _Builder:
-    def __init__(self, tmp: Path, site_title: str, workers: int) -> None:
+    def __init__(self, tmp: Path, site_title: str, workers: int, previous: Previous | None) -> None:
         self.tmp = tmp
+        self.previous = previous
         self.workers = workers  # the renderers', also used to write the search index
         self.names = NameIndex()
         self.terms = terms.TermIndex()
@@ -111,6 +117,8 @@ class _Builder:
         self.rendered = 0
         self.manifest: dict[str, list[Any]] = {}
         self.search_hash = hashlib.sha256()
+        self.order_hash = hashlib.sha256()  # the pages, in order
+        self.changed: list[int] = []  # pages whose search document changed since the last build
         # Kept pages (page number, plan, table index): their search documents come from the
         # last build's index, and only if the index has to change.
         self.deferred: list[tuple[int, Plan, int]] = []
@@ -129,10 +137,16 @@ class _Builder:
             if row.key is not None:
                 self.manifest[rel] = [row.key, row.search, row.excerpt, list(row.failed)]
             self.search_hash.update(f"{rel}\0{row.search}\n".encode())
+            self.order_hash.update(f"{rel}\n".encode())
             self.failed.extend(row.failed)
-            page = self.terms.add(rel, row.doc)  # its words are filed while the workers render
+            # its words are filed while the workers render
+            page = self.terms.add(rel, row.doc, (plan.catalog, row.database, row.type, row.tags))
             if row.doc is None:
                 self.deferred.append((page, plan, k))
+            elif (
+                self.previous is None or self.previous.pages.get(rel, [None, None])[1] != row.search
+            ):
+                self.changed.append(page)
             self.names.add(row.name, row.database, rel, row.type, row.deprecated, cat_index)
             if row.error:
                 qualified = f"{row.database}.{row.name}"
@@ -171,18 +185,21 @@ class _Builder:
         return {"name": plan.catalog, "slug": cslug, "databases": summaries,
                 "tables": sum(d["tables"] for d in summaries)}  # fmt: skip
 
-    def finish_search(self, previous: Previous | None) -> bool:
+    def finish_search(self) -> bool:
         """Write the search index; returns ``True`` if the last build's was kept (no page's
-        indexed text changed, so it is what this build would write)."""
-        kept = (terms.TERMS, terms.DOCS)
-        if previous is not None and previous.search == self.search_hash.hexdigest():
-            try:
-                for folder in kept:
-                    shutil.copytree(previous.out / folder, self.tmp / folder, copy_function=os.link)
+        indexed text changed, so it is what this build would write). When a few pages' text
+        changed and the pages are the same, the last build's index is updated instead."""
+        previous = self.previous
+        if previous is not None:
+            if previous.search == self.search_hash.hexdigest() and _link_search(previous.out,
+                                                                                self.tmp):  # fmt: skip
                 return True
-            except OSError:
-                for folder in kept:
-                    shutil.rmtree(self.tmp / folder, ignore_errors=True)
+            if (previous.order == self.order_hash.hexdigest()
+                    and len(self.changed) <= len(self.terms.urls) * UPDATE_SHARE
+                    and _link_search(previous.out, self.tmp)):  # fmt: skip
+                if self.terms.update(self.tmp, self.changed) is not None:
+                    return False
+                _unlink_search(self.tmp)
         if self.deferred:
             old = terms.read_docs(previous.out) if previous is not None else {}
             for page, plan, k in self.deferred:
@@ -206,6 +223,26 @@ class _Builder:
                 failed_more=max(0, len(self.failed_links) - 50),
             ),
         )  # fmt: skip
+
+
+def _link_search(old: Path, tmp: Path) -> bool:
+    """Hard-link the last build's search index into the new site (``False``: it could not)."""
+    try:
+        for folder in SEARCH_FOLDERS:
+            shutil.copytree(old / folder, tmp / folder, copy_function=os.link)
+        for file in SEARCH_FILES:
+            os.link(old / file, tmp / file)
+        return True
+    except OSError:
+        _unlink_search(tmp)
+        return False
+
+
+def _unlink_search(tmp: Path) -> None:
+    for folder in SEARCH_FOLDERS:
+        shutil.rmtree(tmp / folder, ignore_errors=True)
+    for file in SEARCH_FILES:
+        (tmp / file).unlink(missing_ok=True)
 
 
 def _catalog_slugs(catalogs: Sequence[tuple[Catalog, str | None]]) -> list[str]:
@@ -303,7 +340,7 @@ def build_site(
         count = worker_count(workers, total, preview_rows)
         renderer = Renderer([p for p, _ in planned], tmp, previous, workers=count)
         with renderer:
-            builder = _Builder(tmp, title, worker_count(workers, total, 0))
+            builder = _Builder(tmp, title, worker_count(workers, total, 0), previous)
             summaries = [builder.catalog(plan, dbs, renderer.rows(i), bar)
                          for i, (plan, dbs) in enumerate(planned)]  # fmt: skip
         builder.index(summaries)
@@ -315,8 +352,9 @@ def build_site(
         (tmp / MARKER).write_text("neuralake static catalog site\n", encoding="utf-8")
         bar.stage("Indexing for search")
         builder.names.write(tmp)
-        search_reused = builder.finish_search(previous)
-        write_manifest(tmp, builder.manifest, builder.search_hash.hexdigest())
+        search_reused = builder.finish_search()
+        write_manifest(tmp, builder.manifest, builder.search_hash.hexdigest(),
+                       builder.order_hash.hexdigest())  # fmt: skip
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -16,8 +16,9 @@ Shard format (compact JSON, deterministic)::
      "more": 1,                                  # present if the shard was truncated
      "t": [[name, database, href, type, deprecated, catalog_index], ...]}
 
-and ``search/names/index.json`` lists catalog names (``catalog_index`` above) and the root keys
-that have a shard (so the browser never asks for a missing one).
+and ``search/names.json`` lists catalog names (``catalog_index`` above) and the root keys that
+have a shard (so the browser never asks for a missing one). It sits outside the shard folder,
+where no key's shard can take its name.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ROOT = 2
 _SPLIT = re.compile(r"[\W_]+")
 _PLAIN_KEY = re.compile(r"[a-z0-9_-]+")  # fullmatch: "$" allows a final "\n"
 DIR = "search/names"
+INDEX = "search/names.json"
 
 
 def tokens(name: str) -> list[str]:
@@ -87,7 +89,7 @@ class NameIndex:
                     shard["split"] = sorted(s for s, v in shards.items() if v.get("more"))
                 self._dump(folder / shard_file(k), shard)
                 files += 1
-        self._dump(folder / "index.json", {"catalogs": self.catalogs, "roots": sorted(roots)})
+        self._dump(site / INDEX, {"catalogs": self.catalogs, "roots": sorted(roots)})
         return files + 1
 
     def _emit(self, key: str, pairs: list[tuple[str, int]],

@@ -10,17 +10,19 @@ fields of the query's words, then by page order, and fetches only the shards of 
 
 Files under ``search/`` (JSON, gzip-compressed with a fixed header, so builds are reproducible):
 
-- ``terms/index.json.gz``: ``{"n": pages, "chunk": C, "catalogs": [...], "roots": [...],
+- ``terms.json.gz``: ``{"n": pages, "chunk": C, "catalogs": [...], "roots": [...],
   "split": [...]}``, loaded once when search starts.
 - ``terms/<key>.json.gz`` (:func:`~.names.shard_file` naming), one per node of a prefix tree
   whose roots are the keys' first two characters. A node holds ``"w"``, the sets of its keys,
   unless they exceed :data:`LIMIT` bytes; then it is *split*: ``"w"`` keeps only the key equal
   to the node's prefix, ``"u"`` is the union of every key beneath it (what a typed prefix
-  matches), and each next character gets a child node. ``index.json.gz`` lists the split
+  matches), and each next character gets a child node. ``terms.json.gz`` lists the split
   nodes, so the browser walks to the node of any typed word without a request and fetches
   that one file.
 - ``docs/<i>.json.gz``: the records of pages ``i*C`` to ``i*C+C-1`` (what a result shows).
-- ``terms/filters.json.gz``: ``{"database"|"type"|"tag": {value: [pages, set]}}``.
+- ``filters.json.gz``: ``{"database"|"type"|"tag": {value: [pages, set]}}``.
+
+The two single files sit outside the node folder, where no key's node can take their name.
 
 A set (per field: ``[name, column, label, text, deprecated]``) is ``"b:"`` + base64 of a bitset
 over page numbers or ``"d:"`` + base64 of delta varints, whichever is shorter.
@@ -37,7 +39,9 @@ import base64
 import gzip
 import json
 import multiprocessing
+import os
 import re
+import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -53,6 +57,8 @@ if TYPE_CHECKING:
 
 TERMS = "search/terms"
 DOCS = "search/docs"
+INDEX = "search/terms.json.gz"
+FILTERS_FILE = "search/filters.json.gz"
 NAME, COLUMN, LABEL, TEXT, DEPRECATED = range(5)
 FIELDS = 5
 #: Pages per ``docs`` file: a result page of 10 usually needs one or two of them.
@@ -61,6 +67,8 @@ CHUNK = 32
 LIMIT = 24_000
 ROOT = 2
 FILTERS = ("database", "type", "tag")
+#: What reading a damaged or foreign index raises (it is then written whole instead).
+_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, zlib.error)
 _TERM = re.compile(r"[^\W_]+(?:[_-][^\W_]+)*")
 _PART = re.compile(r"[^\W_]+")
 
@@ -81,7 +89,7 @@ class SearchDoc:
     text: str
 
     def record(self, url: str, catalog: int) -> list[object]:
-        """The JSON form in ``docs/`` (``catalog`` is an index into ``index.json``'s list)."""
+        """The JSON form in ``docs/`` (``catalog`` is an index into ``terms.json.gz``'s list)."""
         return [url, self.name, self.database, self.type, catalog, int(self.deprecated),
                 self.owner or "", list(self.tags), list(self.columns), self.text]  # fmt: skip
 
@@ -182,6 +190,27 @@ def _members(bits: int) -> list[int]:
     return out
 
 
+def decode_set(text: str, size: int) -> list[int]:
+    """The sorted page numbers of an :func:`encode_set` string over ``size`` pages."""
+    raw = base64.b64decode(text[2:], validate=True)
+    if text.startswith("b:") and len(raw) == (size + 7) // 8:
+        return _members(int.from_bytes(raw, "little"))
+    if not text.startswith("d:"):
+        raise ValueError(f"not a page set: {text[:12]!r}")
+    out, at, d, shift = [], -1, 0, 0
+    for b in raw:
+        d |= (b & 0x7F) << shift
+        if b & 0x80:
+            shift += 7
+            continue
+        at += d + 1
+        out.append(at)
+        d = shift = 0
+    if shift or (out and out[-1] >= size):
+        raise ValueError("a page set runs past the pages")
+    return out
+
+
 def _bitmask(members: Iterable[int]) -> int:
     raw = bytearray()
     for m in members:
@@ -203,6 +232,7 @@ def _best(unions: list[int]) -> list[int]:
 
 def _dump(path: Path, value: object) -> None:
     raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    path.unlink(missing_ok=True)  # never write into a hard link to the last build's file
     path.write_bytes(gzip.compress(raw, compresslevel=6, mtime=0))
 
 
@@ -211,22 +241,32 @@ def load(path: Path) -> Any:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
+#: A page's ``(catalog, database, type, tags)``: what its filters and catalog index need.
+Facets = tuple[str, str, str, tuple[str, ...]]
+
+
 class TermIndex:
     """Collects every page's :class:`SearchDoc` in page order (filing its word keys at once),
-    then writes ``search/``."""
+    then writes ``search/`` whole (:meth:`write`) or updates the last build's (:meth:`update`)."""
 
     def __init__(self) -> None:
         self.urls: list[str] = []
         self.docs: list[SearchDoc | None] = []
+        self.facets: list[Facets] = []
         self.postings: dict[str, array[int]] = {}  # key -> page << 3 | field
 
-    def add(self, url: str, doc: SearchDoc | None) -> int:
-        """Add a page (``doc`` may be filled in later with :meth:`fill`); returns its number."""
+    def add(self, url: str, doc: SearchDoc | None, facets: Facets | None = None) -> int:
+        """Add a page; returns its number. ``doc`` may be filled in later with :meth:`fill`,
+        and then ``facets`` must be given now."""
         page = len(self.urls)
         self.urls.append(url)
         self.docs.append(doc)
         if doc is not None:
+            facets = (doc.catalog, doc.database, doc.type, doc.tags)
             self._post(page, page_keys(doc))
+        if facets is None:
+            raise ValueError("a page without its search document needs its facets")
+        self.facets.append(facets)
         return page
 
     def fill(self, page: int, doc: SearchDoc) -> None:
@@ -240,6 +280,9 @@ class TermIndex:
                 postings[k] = array("I")
             postings[k].append(page << 3 | field)
 
+    def _catalogs(self) -> list[str]:
+        return list(dict.fromkeys(f[0] for f in self.facets))
+
     def write(self, site: Path, workers: int = 1) -> int:
         """Write the index under ``site`` (its prefix trees in ``workers`` forked processes);
         returns the number of files written."""
@@ -247,8 +290,7 @@ class TermIndex:
         terms_dir.mkdir(parents=True)
         docs_dir.mkdir(parents=True)
         n = len(self.docs)
-        catalogs = {c: i for i, c in enumerate(dict.fromkeys(d.catalog for d in self._docs()))}
-        filters: dict[str, dict[str, list[int]]] = {f: defaultdict(list) for f in FILTERS}
+        catalogs = {c: i for i, c in enumerate(self._catalogs())}
         roots: dict[str, list[str]] = defaultdict(list)
         for k in sorted(self.postings):
             roots[k[:ROOT]].append(k)
@@ -257,28 +299,114 @@ class TermIndex:
         # The prefix trees are written by forked workers while this process writes the records.
         with _TreeWriter(self.postings, n, terms_dir, list(roots.items()), workers) as trees:
             for page, (url, doc) in enumerate(zip(self.urls, self._docs(), strict=True)):
-                filters["database"][doc.database].append(page)
-                filters["type"][doc.type].append(page)
-                for tag in doc.tags:
-                    filters["tag"][tag].append(page)
                 records.append(doc.record(url, catalogs[doc.catalog]))
                 if len(records) == CHUNK or page == n - 1:
                     _dump(docs_dir / f"{page // CHUNK}.json.gz", records)
                     records, files = [], files + 1
             split, written = trees.result()
-        files += written
-        _dump(terms_dir / "filters.json.gz", {
+        self._write_filters(site)
+        self._write_index(site, sorted(roots), split)
+        return files + written + 2
+
+    def update(self, site: Path, changed: list[int]) -> int | None:
+        """Bring the last build's index, linked into ``site``, up to date, when this build has
+        the same pages in the same order and only the pages ``changed`` have new documents
+        (filled in). Only the nodes of the roots their old and new words fall under, their
+        records files, and the filters if their facets changed are written again, so the result
+        equals :meth:`write`'s. Returns the number of files written, or ``None`` (nothing
+        written) when the old index does not fit.
+        """
+        n, catalogs = len(self.urls), self._catalogs()
+        try:
+            index = load(site / INDEX)
+            if [index["n"], index["chunk"], index["catalogs"]] != [n, CHUNK, catalogs]:
+                return None
+            chunks = {p // CHUNK: load(site / DOCS / f"{p // CHUNK}.json.gz") for p in changed}
+            for c, records in chunks.items():
+                if [r[0] for r in records] != self.urls[c * CHUNK : c * CHUNK + CHUNK]:
+                    return None
+            old = {p: SearchDoc.from_record(chunks[p // CHUNK][p % CHUNK], catalogs)[1]
+                   for p in changed}  # fmt: skip
+            moved = {p: (page_keys(old[p]), page_keys(self._doc(p))) for p in changed}
+            roots = {k[:ROOT] for before, after in moved.values() for k in (*before, *after)}
+            nodes, postings = _read_roots(site / TERMS, roots, n)
+            for p, (before, after) in moved.items():
+                for k, field in before.items():
+                    postings[k].remove(p << 3 | field)
+                for k, field in after.items():
+                    postings.setdefault(k, array("I")).append(p << 3 | field)
+        except _UNREADABLE:
+            return None
+        for path in nodes:
+            path.unlink()
+        keys: dict[str, list[str]] = defaultdict(list)
+        for k in sorted(postings):
+            if postings[k]:
+                keys[k[:ROOT]].append(k)
+        with _TreeWriter(postings, n, site / TERMS, list(keys.items()), 1) as trees:
+            split, files = trees.result()
+        for c, records in chunks.items():
+            for p in range(c * CHUNK, c * CHUNK + len(records)):
+                if p in old:
+                    doc = self._doc(p)
+                    records[p - c * CHUNK] = doc.record(self.urls[p], catalogs.index(doc.catalog))
+            _dump(site / DOCS / f"{c}.json.gz", records)
+        if any(self.facets[p] != (d.catalog, d.database, d.type, d.tags) for p, d in old.items()):
+            self._write_filters(site)
+            files += 1
+        kept = [k for k in index["split"] if k[:ROOT] not in roots]
+        self._write_index(site, sorted({*index["roots"]} - roots | {*keys}), [*kept, *split])
+        return files + len(chunks) + 1
+
+    def _write_filters(self, site: Path) -> None:
+        n = len(self.facets)
+        filters: dict[str, dict[str, list[int]]] = {f: defaultdict(list) for f in FILTERS}
+        for page, (_, database, type_, tags) in enumerate(self.facets):
+            filters["database"][database].append(page)
+            filters["type"][type_].append(page)
+            for tag in tags:
+                filters["tag"][tag].append(page)
+        _dump(site / FILTERS_FILE, {
             f: {v: [len(pages), encode_set(pages, n)] for v, pages in sorted(values.items())}
             for f, values in filters.items()})  # fmt: skip
-        _dump(terms_dir / "index.json.gz", {"n": n, "chunk": CHUNK, "catalogs": list(catalogs),
-                                            "roots": sorted(roots), "split": sorted(split)})  # fmt: skip
-        return files + 2
+
+    def _write_index(self, site: Path, roots: list[str], split: list[str]) -> None:
+        _dump(site / INDEX, {"n": len(self.urls), "chunk": CHUNK, "catalogs": self._catalogs(),
+                             "roots": roots, "split": sorted(split)})  # fmt: skip
+
+    def _doc(self, page: int) -> SearchDoc:
+        doc = self.docs[page]
+        if doc is None:
+            raise ValueError("a page has no search document")
+        return doc
 
     def _docs(self) -> Iterator[SearchDoc]:
-        for doc in self.docs:
-            if doc is None:
-                raise ValueError("a page has no search document")
-            yield doc
+        return (self._doc(page) for page in range(len(self.docs)))
+
+
+def _node_key(file: str) -> str | None:
+    """The key of a node file (:func:`~.names.shard_file` naming), ``None`` if not a node."""
+    if not file.endswith(".json.gz"):
+        return None
+    stem = file[: -len(".json.gz")]
+    return bytes.fromhex(stem[1:]).decode("utf-8") if stem.startswith("~") else stem
+
+
+def _read_roots(folder: Path, roots: set[str],
+                size: int) -> tuple[list[Path], dict[str, array[int]]]:  # fmt: skip
+    """The node files of ``roots`` in ``folder`` and the postings of every key they hold."""
+    nodes, postings = [], {}
+    for file in sorted(os.listdir(folder)):
+        key = _node_key(file)
+        if key is None or key[:ROOT] not in roots:
+            continue
+        nodes.append(folder / file)
+        for k, sets in load(folder / file).get("w", {}).items():
+            if len(sets) != FIELDS:
+                raise ValueError(f"node {key!r}: {k!r} has {len(sets)} sets")
+            postings[k] = array("I", sorted(page << 3 | field for field, text in enumerate(sets)
+                                            for page in decode_set(text, size)))  # fmt: skip
+    return nodes, postings
 
 
 _WRITING: tuple[dict[str, array[int]], int, Path] | None = None  # set before the workers fork
@@ -392,7 +520,7 @@ class _Tree:
 def read_docs(site: Path) -> dict[str, SearchDoc]:
     """The search documents of a site built before, by page URL (empty if unreadable)."""
     try:
-        index = load(site / TERMS / "index.json.gz")
+        index = load(site / INDEX)
         catalogs = list(index["catalogs"])
         out = {}
         for path in (site / DOCS).iterdir():
@@ -400,5 +528,5 @@ def read_docs(site: Path) -> dict[str, SearchDoc]:
                 url, doc = SearchDoc.from_record(record, catalogs)
                 out[url] = doc
         return out
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except _UNREADABLE:
         return {}

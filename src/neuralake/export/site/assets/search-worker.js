@@ -30,7 +30,7 @@ function get(rel) {
 function load(base) {
   if (!index) {
     root = base;
-    index = get("search/terms/index.json.gz").then(function (ix) {
+    index = get("search/terms.json.gz").then(function (ix) {
       if (!ix) throw new Error("the search index could not be loaded");
       ix.splitSet = {};
       ix.split.forEach(function (k) { ix.splitSet[k] = 1; });
@@ -101,7 +101,7 @@ function wordFields(ix, term) {
 function filterMask(ix, filters) {
   var names = Object.keys(filters || {});
   if (!names.length) return Promise.resolve(null);
-  return get("search/terms/filters.json.gz").then(function (all) {
+  return get("search/filters.json.gz").then(function (all) {
     var mask = new Uint8Array(ix.n);
     names.forEach(function (name, i) {
       var hit = all && all[name] && all[name][filters[name]];
@@ -157,7 +157,7 @@ function data(ix, pn) {
   });
 }
 function filterCounts() {
-  return get("search/terms/filters.json.gz").then(function (all) {
+  return get("search/filters.json.gz").then(function (all) {
     var out = {};
     Object.keys(all || {}).forEach(function (name) {
       out[name] = {};

@@ -57,7 +57,7 @@
   }
 
   /* ---- search ----
-     Two sources, queried in parallel: the prebuilt name index (search/names/*.json, at most two
+     Two sources, queried in parallel: the prebuilt name index (search/names.json and search/names/*.json, at most two
      small files) answers table-name queries at once and ranks names first; the full-text index
      (searched in a web worker, assets/search-worker.js) adds columns, owners, tags and
      descriptions. */
@@ -120,7 +120,7 @@
     var look = Array.from(ws.slice().sort(function (a, b) { return b.length - a.length; })[0]);
     if (look.length < 2) return Promise.resolve([]);
     var root = look.slice(0, 2).join("");
-    return fetchJson("search/names/index.json").then(function (ix) {
+    return fetchJson("search/names.json").then(function (ix) {
       if (!ix || ix.roots.indexOf(root) < 0) return null;
       return fetchJson(shardFile(root));
     }).then(function (s) {
@@ -130,7 +130,7 @@
       var n = 2;
       while (split[look.slice(0, n).join("")] && look.length > n) n++;
       var key = look.slice(0, n).join("");
-      return Promise.all([key === root ? s : fetchJson(shardFile(key)), fetchJson("search/names/index.json")]);
+      return Promise.all([key === root ? s : fetchJson(shardFile(key)), fetchJson("search/names.json")]);
     }).then(function (got) {
       if (!got || !got[0]) return [];
       var cats = (got[1] && got[1].catalogs) || [];
@@ -336,7 +336,7 @@
     if (!box || !input) return;
     box.hidden = false;
     var timer = null;
-    input.addEventListener("focus", function () { if (!worker) spawn(); fetchJson("search/names/index.json"); }, { once: true });
+    input.addEventListener("focus", function () { if (!worker) spawn(); fetchJson("search/names.json"); }, { once: true });
     input.addEventListener("input", function () {
       clearTimeout(timer); timer = setTimeout(runSearch, 40);
     });
