@@ -159,8 +159,10 @@ def test_changed_text_rewrites_only_the_search_files_of_its_words(
     nodes under ``wa``, ``be`` and the page's other words' roots, its records file and the tree
     index), every other file is kept, and the result equals a full build."""
     before = _inodes(base_site)
+    names = (base_site / "search" / "names.json").stat().st_ino
     changed = make_catalog(described={42: "Now about the beacon."})
     report = build(changed, base_site, workers=2)
+    assert (base_site / "search" / "names.json").stat().st_ino == names  # no name changed
     assert (report.rendered, report.search_reused) == (1, False)
     after = _inodes(base_site)
     rewritten = sorted(rel for rel in after if after[rel] != before.get(rel))

@@ -20,8 +20,7 @@ from types import SimpleNamespace as NS
 from typing import TYPE_CHECKING, Any
 
 from neuralake.errors import NeuralakeError
-from neuralake.export.site import sizes, terms
-from neuralake.export.site.names import NameIndex
+from neuralake.export.site import names, sizes, terms
 from neuralake.export.site.pages import (
     Plan,
     Sources,
@@ -50,8 +49,8 @@ __all__ = ["SiteBuildError", "SiteReport", "build_site", "project_root", "show_l
 
 MARKER = ".neuralake-site"
 ASSETS = ("site.css", "site.js", "search-worker.js")
-SEARCH_FOLDERS = (terms.TERMS, terms.DOCS)
-SEARCH_FILES = (terms.INDEX, terms.FILTERS_FILE)
+SEARCH = (terms.TERMS, terms.DOCS, terms.INDEX, terms.FILTERS_FILE)
+NAMES = (names.DIR, names.INDEX)
 #: Update the last build's search index, rather than write it whole, when at most this share
 #: of the pages changed their text.
 UPDATE_SHARE = 0.05
@@ -104,7 +103,7 @@ class _Builder:
         self.tmp = tmp
         self.previous = previous
         self.workers = workers  # the renderers', also used to write the search index
-        self.names = NameIndex()
+        self.names = names.NameIndex()
         self.terms = terms.TermIndex()
         self.site_title = site_title
         env = environment()
@@ -191,15 +190,15 @@ class _Builder:
         changed and the pages are the same, the last build's index is updated instead."""
         previous = self.previous
         if previous is not None:
-            if previous.search == self.search_hash.hexdigest() and _link_search(previous.out,
-                                                                                self.tmp):  # fmt: skip
+            if previous.search == self.search_hash.hexdigest() and _link(previous.out, self.tmp,
+                                                                        SEARCH):  # fmt: skip
                 return True
             if (previous.order == self.order_hash.hexdigest()
                     and len(self.changed) <= len(self.terms.urls) * UPDATE_SHARE
-                    and _link_search(previous.out, self.tmp)):  # fmt: skip
+                    and _link(previous.out, self.tmp, SEARCH)):  # fmt: skip
                 if self.terms.update(self.tmp, self.changed) is not None:
                     return False
-                _unlink_search(self.tmp)
+                _unlink(self.tmp, SEARCH)
         if self.deferred:
             old = terms.read_docs(previous.out) if previous is not None else {}
             for page, plan, k in self.deferred:
@@ -225,24 +224,27 @@ class _Builder:
         )  # fmt: skip
 
 
-def _link_search(old: Path, tmp: Path) -> bool:
-    """Hard-link the last build's search index into the new site (``False``: it could not)."""
+def _link(old: Path, tmp: Path, parts: tuple[str, ...]) -> bool:
+    """Hard-link folders and files of the last build into the new site (``False``: they could
+    not all be linked, and none is)."""
     try:
-        for folder in SEARCH_FOLDERS:
-            shutil.copytree(old / folder, tmp / folder, copy_function=os.link)
-        for file in SEARCH_FILES:
-            os.link(old / file, tmp / file)
+        for rel in parts:
+            if (old / rel).is_dir():
+                shutil.copytree(old / rel, tmp / rel, copy_function=os.link)
+            else:
+                os.link(old / rel, tmp / rel)
         return True
     except OSError:
-        _unlink_search(tmp)
+        _unlink(tmp, parts)
         return False
 
 
-def _unlink_search(tmp: Path) -> None:
-    for folder in SEARCH_FOLDERS:
-        shutil.rmtree(tmp / folder, ignore_errors=True)
-    for file in SEARCH_FILES:
-        (tmp / file).unlink(missing_ok=True)
+def _unlink(tmp: Path, parts: tuple[str, ...]) -> None:
+    for rel in parts:
+        if (tmp / rel).is_dir():
+            shutil.rmtree(tmp / rel, ignore_errors=True)
+        else:
+            (tmp / rel).unlink(missing_ok=True)
 
 
 def _catalog_slugs(catalogs: Sequence[tuple[Catalog, str | None]]) -> list[str]:
@@ -351,10 +353,12 @@ def build_site(
             shutil.copyfile(assets / name, tmp / "assets" / name)
         (tmp / MARKER).write_text("neuralake static catalog site\n", encoding="utf-8")
         bar.stage("Indexing for search")
-        builder.names.write(tmp)
+        names_hash = builder.names.digest()
+        if previous is None or previous.names != names_hash or not _link(previous.out, tmp, NAMES):
+            builder.names.write(tmp)
         search_reused = builder.finish_search()
-        write_manifest(tmp, builder.manifest, builder.search_hash.hexdigest(),
-                       builder.order_hash.hexdigest())  # fmt: skip
+        write_manifest(tmp, builder.manifest, search=builder.search_hash.hexdigest(),
+                       order=builder.order_hash.hexdigest(), names=names_hash)  # fmt: skip
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

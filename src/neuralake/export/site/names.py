@@ -23,8 +23,10 @@ where no key's shard can take its name.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from pathlib import Path
 
@@ -59,6 +61,7 @@ class NameIndex:
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, str, str, int, int]] = []
         self.catalogs: list[str] = []
+        self.order: list[int] = []  # row numbers by rank, set by write
 
     def catalog(self, name: str) -> int:
         self.catalogs.append(name)
@@ -68,22 +71,31 @@ class NameIndex:
             catalog: int) -> None:  # fmt: skip
         self.rows.append((name, database, href, type_, int(deprecated), catalog))
 
-    def _rank(self, i: int, token: str, key: str) -> tuple[int, int, int, str, str]:
-        name, db = self.rows[i][0], self.rows[i][1]
-        return (0 if token == key else 1, self.rows[i][4], len(name), name, db)
+    def digest(self) -> str:
+        """Hash of everything :meth:`write` writes (equal digests, equal files)."""
+        raw = json.dumps([self.catalogs, self.rows], ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def write(self, site: Path) -> int:
         """Write the shards under ``site``; returns the number of files written."""
         folder = site / DIR
         folder.mkdir(parents=True)
+        rows = self.rows
+        # Rank of each table among all: current first, then shortest name, then name, database.
+        self.order = sorted(range(len(rows)),
+                            key=lambda i: (rows[i][4], len(rows[i][0]), rows[i][0], rows[i][1]))  # fmt: skip
+        rank = [0] * len(rows)
+        for r, i in enumerate(self.order):
+            rank[i] = r
         roots: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for i, row in enumerate(self.rows):
+        for i, row in enumerate(rows):
             for tok in tokens(row[0]):
-                roots[tok[:ROOT]].append((tok, i))
+                roots[tok[:ROOT]].append((tok, rank[i]))
         files = 0
         for key in sorted(roots):
+            pairs = sorted(roots[key])  # by token: every prefix's tokens are one run of them
             shards: dict[str, dict[str, object]] = {}
-            self._emit(key, roots[key], shards)
+            self._emit(key, [t for t, _ in pairs], [r for _, r in pairs], 0, len(pairs), shards)
             for k, shard in shards.items():
                 if k == key:
                     shard["split"] = sorted(s for s, v in shards.items() if v.get("more"))
@@ -92,28 +104,24 @@ class NameIndex:
         self._dump(site / INDEX, {"catalogs": self.catalogs, "roots": sorted(roots)})
         return files + 1
 
-    def _emit(self, key: str, pairs: list[tuple[str, int]],
+    def _emit(self, key: str, toks: list[str], ranks: list[int], lo: int, hi: int,
               shards: dict[str, dict[str, object]]) -> None:  # fmt: skip
-        best: dict[int, tuple[int, int, int, str, str]] = {}
-        for tok, i in pairs:
-            rank = self._rank(i, tok, key)
-            if i not in best or rank < best[i]:
-                best[i] = rank
-        order = sorted(best, key=lambda i: best[i])
+        """The shard of ``key`` over the tokens ``toks[lo:hi]`` (those starting with ``key``):
+        tables whose token is ``key`` itself first, then the others, each by rank."""
+        deeper = bisect_right(toks, key, lo, hi)  # tokens equal to key sort first
+        exact = sorted(set(ranks[lo:deeper]))
+        order = exact + sorted(set(ranks[deeper:hi]).difference(exact))
         shard: dict[str, object] = {"k": key}
-        deeper = [(t, i) for t, i in pairs if len(t) > len(key)]
-        if len(order) > LIMIT and deeper:
+        if len(order) > LIMIT:
             shard["more"] = 1
             order = order[:LIMIT]
-            children: dict[str, list[tuple[str, int]]] = defaultdict(list)
-            for tok, i in deeper:
-                children[tok[: len(key) + 1]].append((tok, i))
-            for child in sorted(children):
-                self._emit(child, children[child], shards)
-        elif len(order) > LIMIT:
-            shard["more"] = 1
-            order = order[:LIMIT]
-        shard["t"] = [list(self.rows[i]) for i in order]
+            at = deeper
+            while at < hi:
+                child = toks[at][: len(key) + 1]
+                end = bisect_left(toks, child[:-1] + chr(ord(child[-1]) + 1), at, hi)
+                self._emit(child, toks, ranks, at, end, shards)
+                at = end
+        shard["t"] = [list(self.rows[self.order[r]]) for r in order]
         shards[key] = shard
 
     @staticmethod

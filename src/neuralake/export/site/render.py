@@ -79,12 +79,13 @@ class PageRow:
 class Previous:
     """The last build in the output folder: ``pages`` maps a page path to
     ``[key, search hash, excerpt, problems]``; ``search`` is the hash of all indexed parts,
-    ``order`` the hash of the page paths in index order."""
+    ``order`` the hash of the page paths in index order, ``names`` the name index's digest."""
 
     out: Path
     pages: dict[str, list[Any]]
     search: str | None
     order: str | None
+    names: str | None
 
     @classmethod
     def load(cls, out: Path) -> Previous | None:
@@ -92,14 +93,15 @@ class Previous:
             data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
             if data.get("format") != MANIFEST_FORMAT:
                 return None
-            return cls(out, dict(data["pages"]), data.get("search"), data.get("order"))
+            return cls(out, dict(data["pages"]), data.get("search"), data.get("order"),
+                       data.get("names"))  # fmt: skip
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
 
-def write_manifest(site: Path, pages: dict[str, list[Any]], search_hash: str,
-                   order_hash: str) -> None:  # fmt: skip
-    data = {"format": MANIFEST_FORMAT, "pages": pages, "search": search_hash, "order": order_hash}
+def write_manifest(site: Path, pages: dict[str, list[Any]], **hashes: str) -> None:
+    """The manifest of a build: its pages and the ``search``, ``order`` and ``names`` hashes."""
+    data = {"format": MANIFEST_FORMAT, "pages": pages, **hashes}
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     (site / MANIFEST).write_text(text + "\n", encoding="utf-8")
 
