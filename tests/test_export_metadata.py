@@ -236,3 +236,18 @@ def test_export_contains_no_storage_settings(s3_backend: Any, tmp_path: Path) ->
 )
 def test_readable_type(dtype: pl.DataType, text: str) -> None:
     assert readable_type(dtype) == text
+
+
+def test_readable_types_are_cached_per_distinct_type() -> None:
+    """Types Polars calls equal (a class and its instance, nested time units) keep their own
+    names when the cache is warmed in either order."""
+    from neuralake.metadata import readable_type
+
+    types = [pl.Datetime("ms"), pl.Datetime("us", "UTC"), pl.Datetime, pl.List(pl.Datetime("ns")),
+             pl.List(pl.Datetime("ms")), pl.Struct({"a": pl.Duration("ms")}),
+             pl.Struct({"a": pl.Duration("us")}), pl.Decimal(12, 2), pl.Decimal(10, 2)]  # fmt: skip
+    want = ["datetime[ms]", "datetime[us, UTC]", "datetime", "list<datetime[ns]>",
+            "list<datetime[ms]>", "struct<a: duration[ms]>", "struct<a: duration[us]>",
+            "decimal(12, 2)", "decimal(10, 2)"]  # fmt: skip
+    assert [readable_type(t) for t in types] == want
+    assert [readable_type(t) for t in reversed(types)] == want[::-1]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,14 @@ def readable_type(dtype: PolarsDataType) -> str:
         >>> readable_type(pl.List(pl.Struct({"a": pl.Int64, "b": pl.String})))
         'list<struct<a: int64, b: string>>'
     """
+    try:
+        return _readable(dtype)
+    except TypeError:  # an unhashable type object
+        return _readable.__wrapped__(dtype)
+
+
+@lru_cache(maxsize=4096)  # a catalog repeats a few types across thousands of columns
+def _readable(dtype: PolarsDataType) -> str:
     if isinstance(dtype, pl.List):
         return f"list<{readable_type(dtype.inner)}>"
     if isinstance(dtype, pl.Array):
