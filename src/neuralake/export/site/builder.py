@@ -8,6 +8,7 @@ same storage state → byte-identical files.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -329,16 +330,21 @@ def build_site(
         raise SiteBuildError("No catalog to build a site for.")
     out = Path(out).resolve()
     tmp = _prepare_out(out)
-    previous = Previous.load(out) if reuse and (out / MARKER).exists() else None
     total = sum(len(c.registry.items()) for c, _ in catalogs)
     bar = Progress(total, "Building pages", progress)
     title = catalogs[0][0].name if len(catalogs) == 1 else "Data catalog"
     options = {"sources": Sources(repo_url), "site_title": title, "multi": len(catalogs) > 1,
                "api_url": api_url, "preview_rows": preview_rows}  # fmt: skip
     builder: _Builder | None = None
+    # The catalog, then the plans, are left out of the collector's passes during the build:
+    # at 100,000 tables its full passes over them cost more than describing the tables, and
+    # forked renderers that never see them visited keep sharing their memory pages.
+    gc.freeze()
     try:
+        previous = Previous.load(out) if reuse and (out / MARKER).exists() else None
         planned = [_plan(tmp, cat, ref, slug, options)
                    for (cat, ref), slug in zip(catalogs, _catalog_slugs(catalogs), strict=True)]  # fmt: skip
+        gc.freeze()
         count = worker_count(workers, total, preview_rows)
         renderer = Renderer([p for p, _ in planned], tmp, previous, workers=count)
         with renderer:
@@ -365,6 +371,7 @@ def build_site(
         raise
     finally:
         bar.close()
+        gc.unfreeze()
     report = SiteReport(out=out, tables=builder.count, failed=tuple(builder.failed),
                         seconds=round(time.perf_counter() - start, 3),
                         rendered=builder.rendered, search_reused=search_reused)  # fmt: skip

@@ -11,7 +11,6 @@ last build's manifest is hard-linked from the old site instead of rendered.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -197,7 +196,8 @@ def worker_count(requested: int | None, tables: int, preview_rows: int) -> int:
 class Renderer:
     """``with Renderer(...) as r: for row in r.rows(plan_index): ...``
 
-    Enter it before starting any thread: workers are forked on entry.
+    Enter it before starting any thread: workers are forked on entry (after the builder froze
+    the heap, so they keep sharing the plans' memory).
     This process describes every table; with ``workers`` > 1 the forked processes render the
     pages from :class:`~.pages.Declared` and entries sent at most ``2 * workers`` chunks ahead.
     """
@@ -213,9 +213,6 @@ class Renderer:
         _JOB = self.job
         if self.workers > 1:
             environment().get_template("table.html")  # compiled once, before the fork
-            # Objects the collector never visits are never written to, so the workers keep
-            # sharing the plans' pages instead of copying them.
-            gc.freeze()
             self.pool = multiprocessing.get_context("fork").Pool(self.workers)
         return self
 
@@ -229,7 +226,6 @@ class Renderer:
                 self.pool.terminate()
             self.pool.join()
             self.pool = None
-            gc.unfreeze()
         _JOB = None
 
     def rows(self, p: int) -> Iterator[PageRow]:
