@@ -337,8 +337,10 @@
     box.hidden = false;
     var timer = null;
     input.addEventListener("focus", function () { if (!worker) spawn(); fetchJson("search/names.json"); }, { once: true });
+    /* Keys typed in one burst (a paste, autofill, a fast typist) start one search; a pause
+       of a frame starts it, so the wait adds little to the first results. */
     input.addEventListener("input", function () {
-      clearTimeout(timer); timer = setTimeout(runSearch, 40);
+      clearTimeout(timer); timer = setTimeout(runSearch, 16);
     });
     input.addEventListener("keydown", function (e) {
       if (e.key === "Escape") { input.value = ""; runSearch(); }
