@@ -362,7 +362,8 @@ def run(n: int, work: Path, search: bool = True, compare: bool = True) -> dict[s
         seconds = time.perf_counter() - t2
         incremental[label] = {"seconds": round(seconds, 2), "cpu_seconds": round(_cpu() - cpu0, 1),
                               "load_average_before": round(load, 1), "rendered": rebuilt.rendered,
-                              "search_reused": rebuilt.search_reused}  # fmt: skip
+                              "search_reused": rebuilt.search_reused,
+                              "search_updated": rebuilt.search_updated}  # fmt: skip
         print(f"  rebuild ({label}) {seconds:.1f} s, {rebuilt.rendered} rendered",
               file=sys.stderr, flush=True)  # fmt: skip
     result = {
@@ -399,6 +400,12 @@ Notes:
   1,659 ms (150 ms/key); complete results at most 765 / 940 ms after the last key.
 - The machine is shared: wall-clock times carry the load average shown in each row.
 """
+
+
+def _search_fate(rebuild: dict[str, Any]) -> str:
+    if rebuild["search_reused"]:
+        return "kept"
+    return "updated" if rebuild.get("search_updated") else "written whole"
 
 
 def write_results(results: list[dict[str, object]]) -> None:
@@ -441,12 +448,12 @@ def write_results(results: list[dict[str, object]]) -> None:
     lines += ["", "Rebuild into the same folder (pages whose content key is unchanged are kept; "
               "the output equals a full build, see tests/site/test_site_incremental.py):", "",
               "| tables | rebuild | wall (s) | CPU (s) | load avg before | pages rendered "
-              "| search index kept |", "|---:|---|---:|---:|---:|---:|---|"]  # fmt: skip
+              "| search index |", "|---:|---|---:|---:|---:|---:|---|"]  # fmt: skip
     for r in results:
         for label, inc in (r.get("incremental") or {}).items():  # type: ignore[attr-defined]
             lines.append(f"| {r['tables']:,} | {label} | {inc['seconds']} | {inc['cpu_seconds']} "
                          f"| {inc['load_average_before']} | {inc['rendered']:,} "
-                         f"| {'yes' if inc['search_reused'] else 'no'} |")  # fmt: skip
+                         f"| {_search_fate(inc)} |")  # fmt: skip
     lines += ["", "Search in headless Chromium (cold cache; first results = first keystroke to first "
               "rendered result; full-text done = until the ranked count is shown; for rows typed "
               "at 150 ms/key the last-key column is what a person waits; bytes = every response "

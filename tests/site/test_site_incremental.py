@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 
 from neuralake import Catalog, Database, FunctionTable
-from neuralake.export.site import SiteReport, build_site
+from neuralake.export.site import SiteReport, build_site, terms
 from neuralake.export.site.render import MANIFEST
+from neuralake.export.site.terms import load
 
 N = 240
 PER_DB = 80
@@ -163,7 +164,7 @@ def test_changed_text_rewrites_only_the_search_files_of_its_words(
     changed = make_catalog(described={42: "Now about the beacon."})
     report = build(changed, base_site, workers=2)
     assert (base_site / "search" / "names.json").stat().st_ino == names  # no name changed
-    assert (report.rendered, report.search_reused) == (1, False)
+    assert (report.rendered, report.search_reused, report.search_updated) == (1, False, True)
     after = _inodes(base_site)
     rewritten = sorted(rel for rel in after if after[rel] != before.get(rel))
     assert {"search/terms/be.json.gz", "search/docs/1.json.gz", "search/terms.json.gz",
@@ -198,8 +199,26 @@ def test_moved_pages_write_the_search_index_whole(tmp_path: Path, base_site: Pat
     """A new table changes every later page's number: nothing of the old index is updated."""
     grown = make_catalog(add=1, described={42: "Now about the beacon."})
     before = _inodes(base_site)
-    build(grown, base_site, workers=1)
+    assert not build(grown, base_site, workers=1).search_updated
     after = _inodes(base_site)
     assert not set(before.values()) & set(after.values())
     build(grown, tmp_path / "full", reuse=False)
     assert_same_tree(base_site, tmp_path / "full")
+
+
+def test_updated_split_nodes_equal_a_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With small nodes the roots split: an update rebuilds their unions from kept and changed
+    keys alike."""
+    monkeypatch.setattr(terms, "LIMIT", 60)
+    out = tmp_path / "site"
+    build(make_catalog(), out, workers=1)
+    assert load(out / terms.INDEX)["split"]
+    before = _inodes(out)
+    changed = make_catalog(described={42: "Now about the beacon and tag7.", 43: "Warehouse 3."})
+    build(changed, out, workers=1)
+    after = _inodes(out)
+    assert sum(after[rel] == before.get(rel) for rel in after) > len(after) / 2  # updated
+    build(changed, tmp_path / "full", workers=1, reuse=False)
+    assert_same_tree(out, tmp_path / "full")

@@ -73,6 +73,8 @@ class SiteReport:
         rendered: Table pages rendered this time; the others were kept from the last build
             because nothing they show changed.
         search_reused: The search index of the last build was kept (no indexed text changed).
+        search_updated: The last build's search index was updated where a few pages' text
+            changed, instead of written whole.
     """
 
     out: Path
@@ -81,6 +83,7 @@ class SiteReport:
     seconds: float
     rendered: int = 0
     search_reused: bool = False
+    search_updated: bool = False
 
 
 @dataclass
@@ -185,20 +188,20 @@ class _Builder:
         return {"name": plan.catalog, "slug": cslug, "databases": summaries,
                 "tables": sum(d["tables"] for d in summaries)}  # fmt: skip
 
-    def finish_search(self) -> bool:
-        """Write the search index; returns ``True`` if the last build's was kept (no page's
-        indexed text changed, so it is what this build would write). When a few pages' text
-        changed and the pages are the same, the last build's index is updated instead."""
+    def finish_search(self) -> str:
+        """Write the search index: ``"kept"`` (the last build's, as no page's indexed text
+        changed), ``"updated"`` (the last build's where a few pages' text changed, the pages
+        being the same) or ``"written"`` whole."""
         previous = self.previous
         if previous is not None:
             if previous.search == self.search_hash.hexdigest() and _link(previous.out, self.tmp,
                                                                         SEARCH):  # fmt: skip
-                return True
+                return "kept"
             if (previous.order == self.order_hash.hexdigest()
                     and len(self.changed) <= len(self.terms.urls) * UPDATE_SHARE
                     and _link(previous.out, self.tmp, SEARCH)):  # fmt: skip
                 if self.terms.update(self.tmp, self.changed) is not None:
-                    return False
+                    return "updated"
                 _unlink(self.tmp, SEARCH)
         if self.deferred:
             old = terms.read_docs(previous.out) if previous is not None else {}
@@ -206,7 +209,7 @@ class _Builder:
                 doc = old.get(self.terms.urls[page])
                 self.terms.fill(page, doc or described_search_doc(plan, plan.tables[k]))
         self.terms.write(self.tmp, self.workers)
-        return False
+        return "written"
 
     def search_page(self) -> None:
         (self.tmp / "search").mkdir(exist_ok=True)
@@ -362,7 +365,7 @@ def build_site(
         names_hash = builder.names.digest()
         if previous is None or previous.names != names_hash or not _link(previous.out, tmp, NAMES):
             builder.names.write(tmp)
-        search_reused = builder.finish_search()
+        search = builder.finish_search()
         write_manifest(tmp, builder.manifest, search=builder.search_hash.hexdigest(),
                        order=builder.order_hash.hexdigest(), names=names_hash)  # fmt: skip
         _swap_into_place(tmp, out)
@@ -374,7 +377,8 @@ def build_site(
         gc.unfreeze()
     report = SiteReport(out=out, tables=builder.count, failed=tuple(builder.failed),
                         seconds=round(time.perf_counter() - start, 3),
-                        rendered=builder.rendered, search_reused=search_reused)  # fmt: skip
+                        rendered=builder.rendered, search_reused=search == "kept",
+                        search_updated=search == "updated")  # fmt: skip
     if strict and report.failed:
         raise SiteBuildError(
             f"{len(report.failed)} table(s) could not be read (site written to {out}):\n  "

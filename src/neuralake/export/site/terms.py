@@ -329,21 +329,32 @@ class TermIndex:
                    for p in changed}  # fmt: skip
             moved = {p: (page_keys(old[p]), page_keys(self._doc(p))) for p in changed}
             roots = {k[:ROOT] for before, after in moved.values() for k in (*before, *after)}
-            nodes, postings = _read_roots(site / TERMS, roots, n)
+            nodes, kept = _read_roots(site / TERMS, roots)
+            # Only the changed pages' keys are decoded, as bitmasks, and encoded again.
+            masks: dict[str, list[int]] = {}
+            for k in {k for before, after in moved.values() for k in (*before, *after)}:
+                sets = kept.get(k)
+                masks[k] = [0] * FIELDS if sets is None else [_mask(t, n) for t in sets]
             for p, (before, after) in moved.items():
                 for k, field in before.items():
-                    postings[k].remove(p << 3 | field)
+                    if not masks[k][field] >> p & 1:
+                        raise ValueError(f"page {p} is not filed under {k!r}")
+                    masks[k][field] ^= 1 << p
                 for k, field in after.items():
-                    postings.setdefault(k, array("I")).append(p << 3 | field)
+                    masks[k][field] |= 1 << p
+            for k, fields in masks.items():
+                if any(fields):
+                    kept[k] = [_encode_bits(m, n) for m in fields]
+                else:
+                    kept.pop(k, None)
         except _UNREADABLE:
             return None
         for path in nodes:
             path.unlink()
         keys: dict[str, list[str]] = defaultdict(list)
-        for k in sorted(postings):
-            if postings[k]:
-                keys[k[:ROOT]].append(k)
-        with _TreeWriter(postings, n, site / TERMS, list(keys.items()), 1) as trees:
+        for k in sorted(kept):
+            keys[k[:ROOT]].append(k)
+        with _TreeWriter({}, n, site / TERMS, list(keys.items()), 1, kept) as trees:
             split, files = trees.result()
         for c, records in chunks.items():
             for p in range(c * CHUNK, c * CHUNK + len(records)):
@@ -392,34 +403,33 @@ def _node_key(file: str) -> str | None:
     return bytes.fromhex(stem[1:]).decode("utf-8") if stem.startswith("~") else stem
 
 
-def _read_roots(folder: Path, roots: set[str],
-                size: int) -> tuple[list[Path], dict[str, array[int]]]:  # fmt: skip
-    """The node files of ``roots`` in ``folder`` and the postings of every key they hold."""
-    nodes, postings = [], {}
+def _read_roots(folder: Path, roots: set[str]) -> tuple[list[Path], dict[str, list[str]]]:
+    """The node files of ``roots`` in ``folder`` and the encoded sets of every key they hold."""
+    nodes, encoded = [], {}
     for file in sorted(os.listdir(folder)):
         key = _node_key(file)
         if key is None or key[:ROOT] not in roots:
             continue
         nodes.append(folder / file)
         for k, sets in load(folder / file).get("w", {}).items():
-            if len(sets) != FIELDS:
-                raise ValueError(f"node {key!r}: {k!r} has {len(sets)} sets")
-            postings[k] = array("I", sorted(page << 3 | field for field, text in enumerate(sets)
-                                            for page in decode_set(text, size)))  # fmt: skip
-    return nodes, postings
+            if len(sets) != FIELDS or not all(isinstance(t, str) for t in sets):
+                raise ValueError(f"node {key!r}: {k!r} does not have {FIELDS} sets")
+            encoded[k] = sets
+    return nodes, encoded
 
 
-_WRITING: tuple[dict[str, array[int]], int, Path] | None = None  # set before the workers fork
+_Job = tuple[dict[str, "array[int]"], int, Path, dict[str, list[str]]]
+_WRITING: _Job | None = None  # set before the workers fork
 
 
 def _write_roots(roots: list[tuple[str, list[str]]]) -> tuple[list[str], int]:
     """Write the nodes of ``roots``; returns the split nodes and the number of files."""
     assert _WRITING is not None
-    postings, size, folder = _WRITING
+    postings, size, folder, kept = _WRITING
     split, files = [], 0
     for root, keys in roots:
         nodes: dict[str, dict[str, object]] = {}
-        _Tree(postings, size, nodes).node(root, keys)
+        _Tree(postings, size, nodes, kept).node(root, keys)
         for key, node in nodes.items():
             _dump(folder / (shard_file(key) + ".gz"), node)
             if "u" in node:
@@ -433,8 +443,9 @@ class _TreeWriter:
     processes when ``workers`` > 1 (each root is independent), else here."""
 
     def __init__(self, postings: dict[str, array[int]], size: int, folder: Path,
-                 roots: list[tuple[str, list[str]]], workers: int) -> None:  # fmt: skip
-        self.job = (postings, size, folder)
+                 roots: list[tuple[str, list[str]]], workers: int,
+                 kept: dict[str, list[str]] | None = None) -> None:  # fmt: skip
+        self.job: _Job = (postings, size, folder, kept or {})
         self.roots = roots
         self.workers = workers
         self.pool: Pool | None = None
@@ -462,15 +473,21 @@ class _TreeWriter:
 
 
 class _Tree:
-    """Builds the nodes of one root; every key's sets are encoded once."""
+    """Builds the nodes of one root; every key's sets are encoded once. Keys in ``kept`` (an
+    update's) come with their sets already encoded, and are decoded only for a union."""
 
     def __init__(self, postings: dict[str, array[int]], size: int,
-                 nodes: dict[str, dict[str, object]]) -> None:  # fmt: skip
+                 nodes: dict[str, dict[str, object]],
+                 kept: dict[str, list[str]] | None = None) -> None:  # fmt: skip
         self.postings = postings
         self.size = size
         self.nodes = nodes
+        self.kept = kept or {}
         self.encoded: dict[str, list[str]] = {}
         self.sizes: dict[str, int] = {}
+
+    def has(self, key: str) -> bool:
+        return key in self.kept or bool(self.postings.get(key))
 
     def fields(self, key: str) -> list[list[int]]:
         out: list[list[int]] = [[] for _ in range(FIELDS)]
@@ -480,8 +497,11 @@ class _Tree:
 
     def sets(self, key: str) -> list[str]:
         if key not in self.encoded:
-            self.encoded[key] = [encode_set(s, self.size) for s in self.fields(key)]
-            self.sizes[key] = len(key) + sum(map(len, self.encoded[key]))
+            found = self.kept.get(key)
+            if found is None:
+                found = [encode_set(s, self.size) for s in self.fields(key)]
+            self.encoded[key] = found
+            self.sizes[key] = len(key) + sum(map(len, found))
         return self.encoded[key]
 
     def node(self, prefix: str, keys: list[str], union: bool = False) -> list[int]:
@@ -495,26 +515,41 @@ class _Tree:
             self.nodes[prefix] = {"k": prefix, "w": {k: self.sets(k) for k in keys}}
             return self._union(keys, []) if union else []
         node: dict[str, object] = {"k": prefix}
-        if prefix in self.postings:
+        own = [prefix] if self.has(prefix) else []
+        if own:
             node["w"] = {prefix: self.sets(prefix)}
         children: dict[str, list[str]] = defaultdict(list)
         for k in deeper:
             children[k[: len(prefix) + 1]].append(k)
         parts = [self.node(child, ks, union=True) for child, ks in children.items()]
-        merged = self._union([prefix] if prefix in self.postings else [], parts)
+        merged = self._union(own, parts)
         node["u"] = [_encode_bits(u, self.size) for u in merged]
         self.nodes[prefix] = node
         return merged
 
     def _union(self, keys: list[str], parts: list[list[int]]) -> list[int]:
         by_field: list[list[int]] = [[] for _ in range(FIELDS)]
+        masks = [0] * FIELDS
         for k in keys:
+            if k in self.kept:
+                masks = [m | _mask(text, self.size) for m, text in zip(masks, self.kept[k],
+                                                                      strict=True)]  # fmt: skip
+                continue
             for field, members in enumerate(self.fields(k)):
                 by_field[field] += members
-        unions = [_bitmask(members) for members in by_field]
+        unions = [_bitmask(members) | m for members, m in zip(by_field, masks, strict=True)]
         for part in parts:
             unions = [a | b for a, b in zip(unions, part, strict=True)]
         return _best(unions)
+
+
+def _mask(text: str, size: int) -> int:
+    """An :func:`encode_set` string as an integer bitmask."""
+    if text == "d:":  # most keys occur in one or two of the fields
+        return 0
+    if text.startswith("b:"):
+        return int.from_bytes(base64.b64decode(text[2:]), "little")
+    return _bitmask(decode_set(text, size))
 
 
 def read_docs(site: Path) -> dict[str, SearchDoc]:
