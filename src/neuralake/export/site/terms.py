@@ -365,8 +365,8 @@ class TermIndex:
         if any(self.facets[p] != (d.catalog, d.database, d.type, d.tags) for p, d in old.items()):
             self._write_filters(site)
             files += 1
-        kept = [k for k in index["split"] if k[:ROOT] not in roots]
-        self._write_index(site, sorted({*index["roots"]} - roots | {*keys}), [*kept, *split])
+        other = [k for k in index["split"] if k[:ROOT] not in roots]  # the untouched roots'
+        self._write_index(site, sorted({*index["roots"]} - roots | {*keys}), [*other, *split])
         return files + len(chunks) + 1
 
     def _write_filters(self, site: Path) -> None:
