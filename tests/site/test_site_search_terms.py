@@ -3,7 +3,6 @@ searches answered from it in headless Chromium."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from neuralake.export.site.terms import (
     TEXT,
     SearchDoc,
     TermIndex,
+    decode_set,
     encode_set,
     load,
     page_keys,
@@ -30,22 +30,6 @@ from neuralake.export.site.terms import (
 )
 
 N = 600
-
-
-def decode_set(text: str, size: int) -> list[int]:
-    raw = base64.b64decode(text[2:])
-    if text.startswith("b:"):
-        return [i for i in range(size) if raw[i >> 3] & (1 << (i & 7))]
-    out, at, d, shift = [], -1, 0, 0
-    for b in raw:
-        d |= (b & 0x7F) << shift
-        if b & 0x80:
-            shift += 7
-            continue
-        at += d + 1
-        out.append(at)
-        d = shift = 0
-    return out
 
 
 def test_word_keys_fold_case_and_plurals() -> None:
@@ -284,3 +268,10 @@ def test_nodes_named_like_the_index_files_keep_their_words(
     assert sorted(_pages(_lookup(folder, "filter"), n)) == [i for i in range(n) if i % 6 >= 2]
     assert load(tmp_path / terms.INDEX)["n"] == n
     assert set(load(tmp_path / terms.FILTERS_FILE)) == {"database", "type", "tag"}
+
+
+@pytest.mark.parametrize("text", ["x:AA==", "b:AA==", "d:" + "gA==", "d:Cg=="])
+def test_damaged_sets_are_refused(text: str) -> None:
+    """Another scheme, a bitset of the wrong length, a varint cut short, a page past the end."""
+    with pytest.raises(ValueError, match="page set"):
+        decode_set(text, 10)
