@@ -49,6 +49,9 @@ Notes:
   started at load 12.9 (peaking above 20) against 2.6 for the base run, so its wall time is
   mostly waiting for a core: CPU seconds (lower for head there) are the better measure, and
   the 10,000-table pairs are the reliable ratio.
+- These runs date from when Pagefind built the site's search index (its own process, the
+  "finished children" above). The builder now writes its own index and renders pages in
+  forked processes; `results.md` has its current times.
 """
 
 

@@ -146,9 +146,7 @@ class _Builder:
             page = self.terms.add(rel, row.doc, (plan.catalog, row.database, row.type, row.tags))
             if row.doc is None:
                 self.deferred.append((page, plan, k))
-            elif (
-                self.previous is None or self.previous.pages.get(rel, [None, None])[1] != row.search
-            ):
+            elif self.previous is None or self.previous.search_of(rel) != row.search:
                 self.changed.append(page)
             self.names.add(row.name, row.database, rel, row.type, row.deprecated, cat_index)
             if row.error:
@@ -200,7 +198,7 @@ class _Builder:
             if (previous.order == self.order_hash.hexdigest()
                     and len(self.changed) <= len(self.terms.urls) * UPDATE_SHARE
                     and _link(previous.out, self.tmp, SEARCH)):  # fmt: skip
-                if self.terms.update(self.tmp, self.changed) is not None:
+                if self.terms.update(self.tmp, self.changed):
                     return "updated"
                 _unlink(self.tmp, SEARCH)
         if self.deferred:

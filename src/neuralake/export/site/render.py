@@ -97,6 +97,11 @@ class Previous:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def search_of(self, rel: str) -> str | None:
+        """The hash of page ``rel``'s indexed text in the last build (``None``: no such page)."""
+        old = self.pages.get(rel)
+        return None if old is None else str(old[1])
+
 
 def write_manifest(site: Path, pages: dict[str, list[Any]], **hashes: str) -> None:
     """The manifest of a build: its pages and the ``search``, ``order`` and ``names`` hashes."""

@@ -308,23 +308,23 @@ class TermIndex:
         self._write_index(site, sorted(roots), split)
         return files + written + 2
 
-    def update(self, site: Path, changed: list[int]) -> int | None:
+    def update(self, site: Path, changed: list[int]) -> bool:
         """Bring the last build's index, linked into ``site``, up to date, when this build has
         the same pages in the same order and only the pages ``changed`` have new documents
         (filled in). Only the nodes of the roots their old and new words fall under, their
         records files, and the filters if their facets changed are written again, so the result
-        equals :meth:`write`'s. Returns the number of files written, or ``None`` (nothing
-        written) when the old index does not fit.
+        equals :meth:`write`'s. Returns ``False`` (nothing written) when the old index does not
+        fit.
         """
         n, catalogs = len(self.urls), self._catalogs()
         try:
             index = load(site / INDEX)
             if [index["n"], index["chunk"], index["catalogs"]] != [n, CHUNK, catalogs]:
-                return None
+                return False
             chunks = {p // CHUNK: load(site / DOCS / f"{p // CHUNK}.json.gz") for p in changed}
             for c, records in chunks.items():
                 if [r[0] for r in records] != self.urls[c * CHUNK : c * CHUNK + CHUNK]:
-                    return None
+                    return False
             old = {p: SearchDoc.from_record(chunks[p // CHUNK][p % CHUNK], catalogs)[1]
                    for p in changed}  # fmt: skip
             moved = {p: (page_keys(old[p]), page_keys(self._doc(p))) for p in changed}
@@ -348,14 +348,14 @@ class TermIndex:
                 else:
                     kept.pop(k, None)
         except _UNREADABLE:
-            return None
+            return False
         for path in nodes:
             path.unlink()
         keys: dict[str, list[str]] = defaultdict(list)
         for k in sorted(kept):
             keys[k[:ROOT]].append(k)
         with _TreeWriter({}, n, site / TERMS, list(keys.items()), 1, kept) as trees:
-            split, files = trees.result()
+            split, _ = trees.result()
         for c, records in chunks.items():
             for p in range(c * CHUNK, c * CHUNK + len(records)):
                 if p in old:
@@ -364,10 +364,9 @@ class TermIndex:
             _dump(site / DOCS / f"{c}.json.gz", records)
         if any(self.facets[p] != (d.catalog, d.database, d.type, d.tags) for p, d in old.items()):
             self._write_filters(site)
-            files += 1
         other = [k for k in index["split"] if k[:ROOT] not in roots]  # the untouched roots'
         self._write_index(site, sorted({*index["roots"]} - roots | {*keys}), [*other, *split])
-        return files + len(chunks) + 1
+        return True
 
     def _write_filters(self, site: Path) -> None:
         n = len(self.facets)
