@@ -240,14 +240,17 @@ def test_readable_type(dtype: pl.DataType, text: str) -> None:
 
 def test_readable_types_are_cached_per_distinct_type() -> None:
     """Types Polars calls equal (a class and its instance, nested time units) keep their own
-    names when the cache is warmed in either order."""
+    names when the cache is warmed in either order; types with parameters are never named by
+    their class alone."""
     from neuralake.metadata import readable_type
 
     types = [pl.Datetime("ms"), pl.Datetime("us", "UTC"), pl.Datetime, pl.List(pl.Datetime("ns")),
              pl.List(pl.Datetime("ms")), pl.Struct({"a": pl.Duration("ms")}),
-             pl.Struct({"a": pl.Duration("us")}), pl.Decimal(12, 2), pl.Decimal(10, 2)]  # fmt: skip
+             pl.Struct({"a": pl.Duration("us")}), pl.Decimal(12, 2), pl.Decimal(10, 2),
+             pl.Int64(), pl.Int64, pl.Enum(["a"]), pl.Enum(["b", "c"]), pl.List(pl.Int64())]  # fmt: skip
     want = ["datetime[ms]", "datetime[us, UTC]", "datetime", "list<datetime[ns]>",
             "list<datetime[ms]>", "struct<a: duration[ms]>", "struct<a: duration[us]>",
-            "decimal(12, 2)", "decimal(10, 2)"]  # fmt: skip
+            "decimal(12, 2)", "decimal(10, 2)", "int64", "int64", "enum", "enum",
+            "list<int64>"]  # fmt: skip
     assert [readable_type(t) for t in types] == want
     assert [readable_type(t) for t in reversed(types)] == want[::-1]

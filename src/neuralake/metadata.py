@@ -68,10 +68,18 @@ def readable_type(dtype: PolarsDataType) -> str:
         >>> readable_type(pl.List(pl.Struct({"a": pl.Int64, "b": pl.String})))
         'list<struct<a: int64, b: string>>'
     """
+    plain = _PLAIN.get(type(dtype))
+    if plain is not None:
+        return plain
     try:
         return _readable(dtype)
     except TypeError:  # an unhashable type object
         return _readable.__wrapped__(dtype)
+
+
+# Names of types without parameters, by class: found before hashing a type object (Polars
+# hashes and compares them in Python), which the cache below would do for every column.
+_PLAIN: dict[type, str] = {}
 
 
 @lru_cache(maxsize=4096)  # a catalog repeats a few types across thousands of columns
@@ -93,7 +101,10 @@ def _readable(dtype: PolarsDataType) -> str:
         return f"duration[{dtype.time_unit}]"
     base = dtype.base_type()
     names: dict[Any, str] = {pl.String: "string", pl.Boolean: "bool"}
-    return names.get(base, base.__name__.lower())
+    name = names.get(base, base.__name__.lower())
+    if type(dtype) is base:  # an instance: its name depends on its class alone
+        _PLAIN[base] = name
+    return name
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def html_text(fragment: str) -> str:
 
 def references(text: str | None) -> list[tuple[str, str, str | None]]:
     """``(database, table, column or None)`` for every ``db.table[.column]`` named in ``text``."""
-    if not text:
+    if not text or "." not in text:  # most docs name no table: skip the regex
         return []
     return [(m[1], m[2], m[3]) for m in _REF.finditer(text)]
 
