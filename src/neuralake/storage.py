@@ -142,11 +142,12 @@ class StorageConfig:
             if other is None:
                 continue
             updates = {
-                f.name: getattr(other, f.name)
-                for f in fields(self)
-                if getattr(merged, f.name) is None and getattr(other, f.name) is not None
+                name: value
+                for name, value in vars(other).items()
+                if value is not None and getattr(merged, name) is None
             }
-            merged = replace(merged, **updates)
+            if updates:  # most lower configs set nothing new: no copy
+                merged = replace(merged, **updates)
         return merged
 
     def secrets(self) -> tuple[str, ...]:
