@@ -363,6 +363,7 @@ def build_site(
         names_hash = builder.names.digest()
         if previous is None or previous.names != names_hash or not _link(previous.out, tmp, NAMES):
             builder.names.write(tmp)
+        gc.freeze()  # and what describing made: forked index writers would copy its pages
         search = builder.finish_search()
         write_manifest(tmp, builder.manifest, search=builder.search_hash.hexdigest(),
                        order=builder.order_hash.hexdigest(), names=names_hash)  # fmt: skip
