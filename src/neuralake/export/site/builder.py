@@ -103,10 +103,9 @@ def _sized(tables: list[NS]) -> list[NS]:
 
 
 class _Builder:
-    def __init__(self, tmp: Path, site_title: str, workers: int, previous: Previous | None) -> None:
+    def __init__(self, tmp: Path, site_title: str, previous: Previous | None) -> None:
         self.tmp = tmp
         self.previous = previous
-        self.workers = workers  # the renderers', also used to write the search index
         self.names = names.NameIndex()
         self.terms = terms.TermIndex()
         self.site_title = site_title
@@ -206,7 +205,7 @@ class _Builder:
             for page, plan, k in self.deferred:
                 doc = old.get(self.terms.urls[page])
                 self.terms.fill(page, doc or described_search_doc(plan, plan.tables[k]))
-        self.terms.write(self.tmp, self.workers)
+        self.terms.write(self.tmp)
         return "written"
 
     def search_page(self) -> None:
@@ -349,7 +348,7 @@ def build_site(
         count = worker_count(workers, total, preview_rows)
         renderer = Renderer([p for p, _ in planned], tmp, previous, workers=count)
         with renderer:
-            builder = _Builder(tmp, title, worker_count(workers, total, 0), previous)
+            builder = _Builder(tmp, title, previous)
             summaries = [builder.catalog(plan, dbs, renderer.rows(i), bar)
                          for i, (plan, dbs) in enumerate(planned)]  # fmt: skip
         builder.index(summaries)
@@ -363,7 +362,7 @@ def build_site(
         names_hash = builder.names.digest()
         if previous is None or previous.names != names_hash or not _link(previous.out, tmp, NAMES):
             builder.names.write(tmp)
-        gc.freeze()  # and what describing made: forked index writers would copy its pages
+        gc.freeze()  # and what describing made, which full passes would visit while indexing
         search = builder.finish_search()
         write_manifest(tmp, builder.manifest, search=builder.search_hash.hexdigest(),
                        order=builder.order_hash.hexdigest(), names=names_hash)  # fmt: skip

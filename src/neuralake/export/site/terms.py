@@ -38,7 +38,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import multiprocessing
 import os
 import re
 import zlib
@@ -48,12 +47,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from neuralake.export.site.names import shard_file
-
-if TYPE_CHECKING:
-    from multiprocessing.pool import AsyncResult, Pool
 
 TERMS = "search/terms"
 DOCS = "search/docs"
@@ -73,7 +69,7 @@ _TERM = re.compile(r"[^\W_]+(?:[_-][^\W_]+)*")
 _PART = re.compile(r"[^\W_]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per page is kept until the index is written
 class SearchDoc:
     """What the index knows of one table page; ``text`` is its description, deprecation note
     and column docs as plain text."""
@@ -283,9 +279,12 @@ class TermIndex:
     def _catalogs(self) -> list[str]:
         return list(dict.fromkeys(f[0] for f in self.facets))
 
-    def write(self, site: Path, workers: int = 1) -> int:
-        """Write the index under ``site`` (its prefix trees in ``workers`` forked processes);
-        returns the number of files written."""
+    def write(self, site: Path) -> int:
+        """Write the index under ``site``; returns the number of files written.
+
+        In this process: forked writers would each copy hundreds of megabytes of it at 100,000
+        tables (the memory they allocate into is the parent's), for a few seconds saved.
+        """
         terms_dir, docs_dir = site / TERMS, site / DOCS
         terms_dir.mkdir(parents=True)
         docs_dir.mkdir(parents=True)
@@ -294,19 +293,16 @@ class TermIndex:
         roots: dict[str, list[str]] = defaultdict(list)
         for k in sorted(self.postings):
             roots[k[:ROOT]].append(k)
+        split, files = _write_roots(self.postings, n, terms_dir, roots.items())
         records: list[list[object]] = []
-        files = 0
-        # The prefix trees are written by forked workers while this process writes the records.
-        with _TreeWriter(self.postings, n, terms_dir, list(roots.items()), workers) as trees:
-            for page, (url, doc) in enumerate(zip(self.urls, self._docs(), strict=True)):
-                records.append(doc.record(url, catalogs[doc.catalog]))
-                if len(records) == CHUNK or page == n - 1:
-                    _dump(docs_dir / f"{page // CHUNK}.json.gz", records)
-                    records, files = [], files + 1
-            split, written = trees.result()
+        for page, (url, doc) in enumerate(zip(self.urls, self._docs(), strict=True)):
+            records.append(doc.record(url, catalogs[doc.catalog]))
+            if len(records) == CHUNK or page == n - 1:
+                _dump(docs_dir / f"{page // CHUNK}.json.gz", records)
+                records, files = [], files + 1
         self._write_filters(site)
         self._write_index(site, sorted(roots), split)
-        return files + written + 2
+        return files + 2
 
     def update(self, site: Path, changed: list[int]) -> bool:
         """Bring the last build's index, linked into ``site``, up to date, when this build has
@@ -354,8 +350,7 @@ class TermIndex:
         keys: dict[str, list[str]] = defaultdict(list)
         for k in sorted(kept):
             keys[k[:ROOT]].append(k)
-        with _TreeWriter({}, n, site / TERMS, list(keys.items()), 1, kept) as trees:
-            split, _ = trees.result()
+        split, _ = _write_roots({}, n, site / TERMS, keys.items(), kept)
         for c, records in chunks.items():
             for p in range(c * CHUNK, c * CHUNK + len(records)):
                 if p in old:
@@ -417,14 +412,11 @@ def _read_roots(folder: Path, roots: set[str]) -> tuple[list[Path], dict[str, li
     return nodes, encoded
 
 
-_Job = tuple[dict[str, "array[int]"], int, Path, dict[str, list[str]]]
-_WRITING: _Job | None = None  # set before the workers fork
-
-
-def _write_roots(roots: list[tuple[str, list[str]]]) -> tuple[list[str], int]:
-    """Write the nodes of ``roots``; returns the split nodes and the number of files."""
-    assert _WRITING is not None
-    postings, size, folder, kept = _WRITING
+def _write_roots(postings: dict[str, array[int]], size: int, folder: Path,
+                 roots: Iterable[tuple[str, list[str]]],
+                 kept: dict[str, list[str]] | None = None) -> tuple[list[str], int]:  # fmt: skip
+    """Write the nodes of ``roots`` (each with its sorted keys); returns the split nodes, sorted,
+    and the number of files."""
     split, files = [], 0
     for root, keys in roots:
         nodes: dict[str, dict[str, object]] = {}
@@ -434,41 +426,7 @@ def _write_roots(roots: list[tuple[str, list[str]]]) -> tuple[list[str], int]:
             if "u" in node:
                 split.append(key)
         files += len(nodes)
-    return split, files
-
-
-class _TreeWriter:
-    """``with _TreeWriter(...) as w: ...; w.result()``: the prefix trees, written in forked
-    processes when ``workers`` > 1 (each root is independent), else here."""
-
-    def __init__(self, postings: dict[str, array[int]], size: int, folder: Path,
-                 roots: list[tuple[str, list[str]]], workers: int,
-                 kept: dict[str, list[str]] | None = None) -> None:  # fmt: skip
-        self.job: _Job = (postings, size, folder, kept or {})
-        self.roots = roots
-        self.workers = workers
-        self.pool: Pool | None = None
-        self.pending: AsyncResult[list[tuple[list[str], int]]] | None = None
-
-    def __enter__(self) -> _TreeWriter:
-        global _WRITING
-        _WRITING = self.job
-        if self.workers > 1:
-            parts = [self.roots[i :: self.workers * 4] for i in range(self.workers * 4)]
-            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
-            self.pending = self.pool.map_async(_write_roots, parts)
-        return self
-
-    def result(self) -> tuple[list[str], int]:
-        done = [_write_roots(self.roots)] if self.pending is None else self.pending.get()
-        return sorted(k for split, _ in done for k in split), sum(files for _, files in done)
-
-    def __exit__(self, *exc: object) -> None:
-        global _WRITING
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-        _WRITING = None
+    return sorted(split), files
 
 
 class _Tree:
