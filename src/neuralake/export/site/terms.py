@@ -415,8 +415,8 @@ def _read_roots(folder: Path, roots: set[str]) -> tuple[list[Path], dict[str, li
 def _write_roots(postings: dict[str, array[int]], size: int, folder: Path,
                  roots: Iterable[tuple[str, list[str]]],
                  kept: dict[str, list[str]] | None = None) -> tuple[list[str], int]:  # fmt: skip
-    """Write the nodes of ``roots`` (each with its sorted keys); returns the split nodes, sorted,
-    and the number of files."""
+    """Write the nodes of ``roots`` (each with its sorted keys); returns the split nodes and the
+    number of files."""
     split, files = [], 0
     for root, keys in roots:
         nodes: dict[str, dict[str, object]] = {}
@@ -426,7 +426,7 @@ def _write_roots(postings: dict[str, array[int]], size: int, folder: Path,
             if "u" in node:
                 split.append(key)
         files += len(nodes)
-    return sorted(split), files
+    return split, files
 
 
 class _Tree:
